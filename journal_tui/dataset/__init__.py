@@ -1,0 +1,1 @@
+"""Notes become training data: the versioned prompt template, examples, build and watch."""

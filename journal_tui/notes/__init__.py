@@ -1,0 +1,1 @@
+"""The Markdown notes store: Note model, parsing, atomic store, import."""
