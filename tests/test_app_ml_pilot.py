@@ -1,0 +1,234 @@
+"""Pilot tests of the real app driving the real child commands with the tiny Phi on the CPU:
+``t`` trains (chart points, run completes, new adapter listed), a cancelled run leaves the app and
+the previous adapter intact, ``d`` streams a draft that is accepted as edited (``kind: entry``),
+and a missing model shows the train command's hint.
+
+Each test copies a home prepared once per module (notes for five days, four with entries, and
+an adapter trained by ``journal-tui train``), so the app's run is not the first one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import frontmatter
+import pytest
+
+from journal_tui.app.app import JournalApp
+from journal_tui.app.ml import MLPanel
+from journal_tui.app.screens.cancel_confirm import CancelTrainScreen
+from journal_tui.app.widgets.run_list import RunList
+from journal_tui.locations import Locations
+
+DRAFT_DAY = dt.date(2026, 11, 23)
+
+
+def write_config(home: Path, model: str, *, max_steps: int = 6, max_new_tokens: int = 120) -> None:
+    (home / "config.toml").write_text(
+        f'[model]\nbase = "{model}"\nquant = "none"\n'
+        f"[train]\nmax_steps = {max_steps}\neval_steps = 2\n"
+        f"[draft]\nmax_new_tokens = {max_new_tokens}\nseed = 1\n",
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture(scope="module")
+def prepared_home(tiny_model_dir, tmp_path_factory) -> Path:
+    """Notes for 2026-11-20..23 (two notes and an entry each) and 11-29, plus one trained adapter."""
+    from journal_tui.notes.store import NoteStore
+
+    home = tmp_path_factory.mktemp("ml-pilot") / "home"
+    (home / "notes").mkdir(parents=True)
+    write_config(home, str(tiny_model_dir))
+    store = NoteStore.from_locations(Locations.resolve(home))
+    for i in range(4):
+        day = dt.date(2026, 11, 20 + i)
+        at = lambda h, m: dt.datetime.combine(day, dt.time(h, m)).astimezone()  # noqa: E731
+        store.add(f"Ran by the river, day {i}. The knee held up.", day=day, created=at(9, 15))
+        store.add(f"Lunch with Sam about the move, day {i}.", day=day, created=at(13, 40))
+        store.add(f"Today was long. I ran, then had lunch with Sam. Day {i}.", day=day, kind="entry", created=at(21, 0))
+    store.add("Read two chapters before bed.", day=dt.date(2026, 11, 29))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    for args in (["dataset", "build"], ["train"]):
+        r = subprocess.run([sys.executable, "-m", "journal_tui", "--home", str(home), *args],
+                           capture_output=True, text=True, env=env, timeout=300)
+        assert r.returncode == 0, r.stderr[-2000:]
+    assert (home / "adapters" / "latest").read_text().strip()
+    return home
+
+
+@pytest.fixture
+def app_home(prepared_home, tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "home"
+    shutil.copytree(prepared_home, home)
+    monkeypatch.setenv("JOURNAL_TUI_HOME", str(home))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return home
+
+
+async def wait_for(pilot, cond, timeout: float = 120.0, what: str = "") -> None:
+    """Let the app run until ``cond()`` holds (polling every 50 ms); fail after ``timeout`` s."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not cond():
+        if loop.time() > end:
+            raise AssertionError(f"timed out waiting for {what or cond}")
+        await pilot.pause(0.05)
+
+
+async def test_t_trains_the_chart_fills_and_the_new_adapter_shows(app_home):
+    old = (app_home / "adapters" / "latest").read_text().strip()
+    app = JournalApp(Locations.resolve(app_home), watch=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        panel = app.query_one(MLPanel)
+        await pilot.press("escape")  # leave the editor: plain t trains outside text fields
+        await pilot.press("t")
+        tp = panel.train_panel
+        await wait_for(pilot, lambda: tp.state in ("done", "failed") and not panel.jobs.training, what="run end")
+        assert tp.state == "done", tp.last_error
+        chart = tp.chart
+        assert [int(s) for s, _ in chart.train_points] == [1, 2, 3, 4, 5, 6]
+        assert [int(s) for s, _ in chart.eval_points] == [0, 2, 4, 6]  # step 0: the base model
+        new = (app_home / "adapters" / "latest").read_text().strip()
+        assert new != old and tp.run_id == new
+        assert tp.last_done["best_eval_loss"] == min(v for _, v in chart.eval_points[1:])
+        assert tp.query_one("#train-progress").progress == 6
+        runs = tp.query_one(RunList).runs
+        assert any(r.run_id == new and r.latest for r in runs)
+        assert f"adapter {new}" in str(tp.query_one("#train-state").render())  # the adapter in use
+        assert any(new in n.message and "best eval_loss" in n.message for n in app._notifications)
+        # a past run's curve reloads from its events.jsonl
+        old_run = next(r for r in runs if r.run_id == old)
+        assert tp.show_run(old_run) > 0 and chart.eval_points[0][0] == 0
+
+
+async def test_cancel_mid_run_keeps_the_app_and_the_previous_adapter(app_home, tiny_model_dir):
+    write_config(app_home, str(tiny_model_dir), max_steps=5000)
+    old = (app_home / "adapters" / "latest").read_text().strip()
+    old_files = sorted(p.name for p in (app_home / "adapters" / old).iterdir())
+    app = JournalApp(Locations.resolve(app_home), watch=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        panel = app.query_one(MLPanel)
+        tp = panel.train_panel
+        await pilot.press("ctrl+r")  # the chord works from inside the editor
+        await wait_for(pilot, lambda: len(tp.chart.train_points) >= 2, what="first train losses")
+        await pilot.click("#train-cancel")
+        await wait_for(pilot, lambda: isinstance(app.screen, CancelTrainScreen), what="confirm modal")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not panel.jobs.training, what="run end")
+        assert tp.state == "cancelled" and tp.last_error["kind"] == "cancelled"
+        assert tp.last_error["hint"]  # how to resume
+        assert len(tp.chart.train_points) < 5000
+        assert (app_home / "adapters" / "latest").read_text().strip() == old
+        assert sorted(p.name for p in (app_home / "adapters" / old).iterdir()) == old_files
+        assert any(r.status == "partial" for r in tp.query_one(RunList).runs)
+        # the app keeps working: typing in the editor still edits the note
+        app.editor_pane.editor.focus()
+        await pilot.press("h", "i")
+        assert "hi" in app.editor_pane.editor.text
+        assert tp.query_one("#train-start").disabled is False
+
+
+async def test_d_streams_a_draft_then_accept_saves_it_as_edited(app_home):
+    adapter = (app_home / "adapters" / "latest").read_text().strip()
+    locs = Locations.resolve(app_home)
+    app = JournalApp(locs, watch=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        panel = app.query_one(MLPanel)
+        pane = panel.draft_pane
+        app.selected_day = DRAFT_DAY
+        await pilot.press("escape", "d")
+        await wait_for(pilot, lambda: pane.state in ("done", "failed"), what="draft end")
+        assert pane.state == "done", pane.last_error
+        assert pane.day == DRAFT_DAY
+        assert pane.buffer.appends >= 1 and pane.deltas_seen > 0  # deltas streamed into the pane
+        assert pane.flushes <= pane.buffer.appends
+        assert pane.adapter == adapter and pane.base
+        assert pane.finish_reason in ("eos", "stop", "length")
+        title = str(pane.query_one("#draft-status").render())
+        assert adapter in title and pane.base in title
+        edited = pane.text_area.text.strip() + "\n\nEdited by me before accepting."
+        pane.text_area.load_text(edited)
+        pane.text_area.focus()
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: any("Saved the entry" in n.message for n in app._notifications),
+                       timeout=10, what="saved notification")
+    entries = []
+    for path in (app_home / "notes").rglob("*.md"):
+        post = frontmatter.load(path)
+        if post.get("draft_adapter"):
+            entries.append(post)
+    assert len(entries) == 1
+    post = entries[0]
+    assert post["kind"] == "entry" and post["draft_adapter"] == adapter and post["draft_base"] == pane.base
+    assert post.content.strip() == edited.strip()
+    created = post["created"]
+    created = created if isinstance(created, dt.datetime) else dt.datetime.fromisoformat(str(created))
+    assert created.date() == DRAFT_DAY
+
+
+async def test_missing_model_shows_the_hint_and_the_app_keeps_working(app_home):
+    write_config(app_home, str(app_home / "no-such-model"))
+    app = JournalApp(Locations.resolve(app_home), watch=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        panel = app.query_one(MLPanel)
+        tp = panel.train_panel
+        await pilot.press("escape", "t")
+        await wait_for(pilot, lambda: tp.state == "failed" and not panel.jobs.training, what="failure")
+        assert tp.last_error["kind"] == "model_missing"
+        hint = tp.last_error["hint"]
+        assert hint
+        shown = str(tp.query_one("#train-error").render())
+        assert hint.split()[0] in shown and "model_missing" in shown
+        assert " ".join(hint.split()) in " ".join(shown.split())
+        assert tp.query_one("#train-start").disabled is False
+
+
+UI_SCRIPT = r'''
+import asyncio, json, sys, datetime as dt
+from journal_tui.app.app import JournalApp
+from journal_tui.app.ml import MLPanel
+from journal_tui.locations import Locations
+
+FORBIDDEN = ("torch", "transformers", "peft", "bitsandbytes", "datasets", "accelerate")
+
+async def main(home):
+    app = JournalApp(Locations.resolve(home), watch=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        panel = app.query_one(MLPanel)
+        async def until(cond):
+            for _ in range(2400):
+                if cond():
+                    return
+                await pilot.pause(0.05)
+            raise SystemExit("timeout")
+        await pilot.press("ctrl+r")
+        await until(lambda: panel.train_panel.state in ("done", "failed") and not panel.jobs.training)
+        app.selected_day = dt.date(2026, 11, 23)
+        await pilot.press("ctrl+g")
+        await until(lambda: panel.draft_pane.state in ("done", "failed"))
+        panel.run_command("accept_draft")
+        states = [panel.train_panel.state, panel.draft_pane.state]
+    loaded = sorted(m for m in sys.modules if m.split(".")[0] in FORBIDDEN)
+    print(json.dumps({"states": states, "loaded": loaded}))
+
+asyncio.run(main(sys.argv[1]))
+'''
+
+
+def test_ui_process_imports_no_ml_library(app_home):
+    """Train, draft and accept through the app in a fresh process; its sys.modules stays clean."""
+    import json
+
+    r = subprocess.run([sys.executable, "-c", UI_SCRIPT, str(app_home)], capture_output=True, text=True,
+                       env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["states"] == ["done", "done"]
+    assert out["loaded"] == []
