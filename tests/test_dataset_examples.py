@@ -188,3 +188,13 @@ def test_markers_never_appear_as_lines_in_any_example():
     for e in d.pair + d.voice:
         assert not re.search(r"^<<", e.output, re.MULTILINE)
         assert template.unescape(e.output) == hostile
+
+
+def test_pair_prompt_for_drafting_equals_the_training_input():
+    notes = [mk("b", "Second. " * 200, at=(11, 0)), mk("a", "First.", at=(8, 0)),
+             mk("e", "entry", kind="entry", at=(22, 0)), mk("x", "other day", day=DAY - dt.timedelta(days=1))]
+    (pair,) = ex.day_examples(DAY, notes, max_chars=500).pair
+    prompt, trimmed, used = ex.pair_prompt(DAY, notes, max_chars=500)
+    assert prompt == pair.input and trimmed
+    assert [n.id for n in used] == ["a", "b"]
+    assert ex.pair_prompt(DAY, [mk("e", "entry", kind="entry")])[0] == template.render_pair_prompt(DAY, [])

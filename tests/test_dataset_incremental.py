@@ -154,7 +154,7 @@ def test_random_edits_match_full_builds(setup):
     locs, w, check = setup
     rng = random.Random(7)
     names = [f"{day(i)}-{s}.md" for i in range(25) for s in ("n", "m", "e")]
-    for step in range(30):
+    for _step in range(30):
         changed = set()
         for _ in range(rng.randint(1, 4)):
             name = rng.choice(names)

@@ -151,6 +151,21 @@ def test_static_decoder_matches_eager(tiny_model_dir):
         prompt = prompt[::-1]
 
 
+def test_fused_gelu_is_the_same_function(tiny_model_dir):
+    from transformers import AutoModelForCausalLM
+
+    from journal_tui.drafting.decoders import fuse_activations
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
+    x = torch.tensor([[5, 17, 42, 99, 7, 3, 250]])
+    with torch.no_grad():
+        before = model(input_ids=x).logits
+        assert fuse_activations(model) == model.config.num_hidden_layers
+        after = model(input_ids=x).logits
+    assert fuse_activations(model) == 0
+    assert torch.allclose(before, after, atol=1e-5)
+
+
 def test_static_decoder_drafts_like_eager(engine_factory, home, tiny_model_dir):
     make_adapter(home, tiny_model_dir)
     eager, static = engine_factory(), engine_factory(decoder="static")

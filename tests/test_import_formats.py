@@ -216,6 +216,8 @@ def test_dry_run_text_output_writes_nothing(tmp_path, capsys):
 
     # a dry run against a home with notes still writes nothing (not even the notes cache)
     write(src / "2024-02-02.md", "Second.\n")
+    for f in (home / "cache").glob("*"):
+        f.unlink()  # a scan that caches would write it again
     before = snapshot(home)
     rc, out, _ = imp(capsys, home, str(src), "--dry-run")
     assert "would add 2024-02-02 note" in out and "duplicate 2024-02-01" in out

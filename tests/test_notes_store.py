@@ -116,6 +116,12 @@ def test_scan_order_skips_hidden_and_creates_nothing(store, tmp_path):
     assert stat.S_IMODE((tmp_path / "cache/idx.marshal").stat().st_mode) == 0o600
 
 
+def test_odd_names(store, tmp_path):
+    for name in ("UPPER.MD", "folder.md/inside.md", "~tilde.md", "~$office-lock.md", "notes.TXT"):
+        write(tmp_path / "notes" / name, "x")
+    assert sorted(n.id for n in store.scan().notes) == ["UPPER", "folder.md/inside", "notes", "~tilde"]
+
+
 def test_scan_of_missing_folder_creates_nothing(store, tmp_path):
     assert store.scan().notes == []
     assert not (tmp_path / "notes").exists()
@@ -209,6 +215,15 @@ def test_save_keeps_front_matter_bom_and_crlf(store, tmp_path):
     assert p.read_bytes().startswith(b"\xef\xbb\xbf")
 
 
+def test_save_adds_front_matter_to_a_plain_file_only_when_needed(store, tmp_path):
+    p = write(tmp_path / "notes/2024-02-02.txt", "just text\n")
+    note = store.save(store.read(p), "just text, edited\n")
+    assert p.read_text() == "just text, edited\n"  # still no front matter
+    note = store.save(note, note.body, title="T", kind="entry")
+    assert p.read_text() == "---\ntitle: T\nkind: entry\n---\njust text, edited\n"
+    assert (note.title, note.kind, note.date) == ("T", "entry", dt.date(2024, 2, 2))
+
+
 def test_save_unchanged_does_not_write(store, tmp_path):
     p = write(tmp_path / "notes/n.md", "same\n")
     os.utime(p, (1_000_000_000, 1_000_000_000))
@@ -279,6 +294,7 @@ def test_delete_moves_to_trash_and_never_overwrites(store, tmp_path):
     data1 = first.path.read_bytes()
     t1 = store.delete(first)
     assert t1 == tmp_path / "trash/2026/05/2026-05-05-050505-first.md"
+    assert stat.S_IMODE((tmp_path / "trash").stat().st_mode) == 0o700
     assert t1.read_bytes() == data1 and not first.path.exists()
     # same relative path again: a new trash name, the first trash file untouched
     write(first.path, "second version")
@@ -318,16 +334,46 @@ def test_cache_is_used_validated_and_rebuilt(store, tmp_path, monkeypatch):
     assert len(store.scan().notes) == 4
 
 
+def test_truncated_or_foreign_cache_is_ignored(tmp_path, monkeypatch):
+    root = tmp_path / "notes"
+    for i in range(3):
+        write(root / f"2026-01-0{i + 1}.md", f"day {i} #t{i}")
+    cache = tmp_path / "cache/idx"
+    NoteStore(root, trash=tmp_path / "trash", cache=cache).scan()
+    whole = cache.read_bytes()
+    calls = []
+    real = parse.parse_text
+    monkeypatch.setattr(parse, "parse_text", lambda data: calls.append(1) or real(data))
+    cache.write_bytes(whole[: len(whole) // 2])  # a torn write
+    s = NoteStore(root, trash=tmp_path / "trash", cache=cache)
+    assert [n.body for n in s.scan().notes] == ["day 2 #t2", "day 1 #t1", "day 0 #t0"] and len(calls) == 3
+    assert cache.read_bytes() == whole  # rebuilt to the same content
+    # the same cache file used for another notes folder is not trusted
+    other = tmp_path / "other"
+    write(other / "2026-02-02.md", "elsewhere")
+    s2 = NoteStore(other, trash=tmp_path / "trash", cache=cache)
+    assert [n.body for n in s2.scan().notes] == ["elsewhere"]
+    # nor with another size limit (it changes which files are problems)
+    s3 = NoteStore(other, trash=tmp_path / "trash", cache=cache, max_bytes=3)
+    assert s3.scan().notes == [] and "too large" in s3.scan().problems[0].reason
+
+
 def test_cache_keeps_front_matter_values(store, tmp_path):
-    write(tmp_path / "notes/x.md", "---\nwhen: 2023-09-12\nat: 2023-09-12T10:00:00+02:00\nnums: [1, 2.5]\nset: !!set {a, b}\n---\nx")
-    fresh = store.scan().notes[0].meta
-    cached = store.scan().notes[0].meta
+    write(tmp_path / "notes/x.md", "---\nwhen: 2023-09-12\nat: 2023-09-12T10:00:00+02:00\nnums: [1, 2.5]\n"
+          "set: !!set {a, b}\npairs: !!omap [{k: 2023-01-01}, {j: [x]}]\n2024-01-01: dated key\n---\nx")
+    write(tmp_path / "notes/y.md", "---\nplain: [1, {a: b}]\n---\ny")
+    pick = lambda notes: next(n.meta for n in notes if n.path.name == "x.md")
+    fresh = pick(store.scan().notes)
+    cached = pick(store.scan().notes)
     assert cached == fresh == {
         "when": dt.date(2023, 9, 12),
         "at": dt.datetime(2023, 9, 12, 10, tzinfo=dt.timezone(dt.timedelta(hours=2))),
         "nums": [1, 2.5],
         "set": {"a", "b"},
+        "pairs": [("k", dt.date(2023, 1, 1)), ("j", ["x"])],
+        dt.date(2024, 1, 1): "dated key",
     }
+    assert [n.meta for n in store.scan().notes if n.path.name == "y.md"] == [{"plain": [1, {"a": "b"}]}]
 
 
 def test_unwritable_cache_is_not_an_error(tmp_path):
@@ -370,6 +416,9 @@ def test_search_filters(store):
     assert [n.date.day for n in store.search(start=dt.date(2026, 8, 2))] == [3, 2]
     assert [n.date.day for n in store.search(start=dt.date(2026, 8, 2), end=dt.date(2026, 8, 2))] == [2]
     assert store.search("food") and store.search("nothing here") == []
+    # tag filters are exact: "heal" is only a substring of "health"
+    assert store.search(tags=["heal"]) == []
+    assert [n.date.day for n in store.search("knee", tags=["health"])] == [2]
 
 
 def test_external_vault_untouched_by_scan_search_get(tmp_path, shared_data):

@@ -16,7 +16,6 @@ For other panels, the App exposes ``locations``, ``store`` (a ``NoteStore``),
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import nullcontext
 from pathlib import Path
 from textual import on, work
 from textual import events
@@ -29,6 +28,7 @@ from textual.widgets import Footer, Header, Input, Label, Select, Tree
 
 from journal_tui.app.commands import JournalCommands
 from journal_tui.app.messages import NotesChanged, NotesScanned
+from journal_tui.app.search import build_index, filter_notes, parse_query
 from journal_tui.app.widgets.editor import EditorPane
 from journal_tui.app.widgets.note_list import DayGroup, NoteList
 from journal_tui.app.ml import ML_BINDINGS, ML_PALETTE, DraftAccepted, MLPanel
@@ -153,7 +153,7 @@ class JournalApp(App[int]):
         except Exception as e:  # noqa: BLE001 - shown to the person, the app keeps running
             self.post_message(NotesScanned([], [], error=f"{type(e).__name__}: {e}"))
             return
-        index = [(n, _haystack(n)) for n in result.notes]
+        index = build_index(result.notes)
         if not get_current_worker().is_cancelled:
             self.post_message(NotesScanned(result.notes, result.problems, index=index, keep=keep))
 
@@ -205,7 +205,7 @@ class JournalApp(App[int]):
             tags.append(tag)
         filtered = bool(words or tags)
         if filtered:
-            notes = [n for n, hay in self._index if all(w in hay for w in words) and all(t in n.tags for t in tags)]
+            notes = filter_notes(self._index, words, tags)
         else:
             notes = self.notes
         pane = self.editor_pane
@@ -213,7 +213,8 @@ class JournalApp(App[int]):
             keep = pane.note.path
         empty = "No notes match" if filtered else "No notes yet: ctrl+n starts one"
         self.note_list.show_notes(notes, filtered=filtered, keep=keep, empty_text=empty)
-        status = f"{len(notes)} of {len(self.notes)} notes" if filtered else f"{len(self.notes)} notes"
+        total = f"{len(self.notes)} note{'' if len(self.notes) == 1 else 's'}"
+        status = f"{len(notes)} of {total}" if filtered else total
         if self.problems:
             status += f" · {len(self.problems)} unreadable"
         self.query_one("#list-status", Label).update(status)
@@ -263,6 +264,7 @@ class JournalApp(App[int]):
             return False
         pane.load_note(fresh)
         self.selected_day = fresh.date
+        self.note_list.reveal(fresh.path)
         pane.editor.focus()
         return True
 
@@ -399,39 +401,9 @@ class JournalApp(App[int]):
         self.refresh_notes()
 
     def action_open_in_editor(self) -> None:
-        from journal_tui.app.external_editor import EditorNotFound, edit_text, editor_command
-        from textual.app import SuspendNotSupported
+        from journal_tui.app.external_editor import edit_open_note
 
-        pane = self.editor_pane
-        if pane.mode == "new" and pane.dirty:
-            if not pane.save(quiet=True):
-                return
-        if pane.mode != "note" or pane.note is None:
-            self.notify("Open a note first (or type one and save it), then ctrl+o.")
-            return
-        try:
-            argv = editor_command()
-        except EditorNotFound as e:
-            self.notify(str(e), title="No editor", severity="error", markup=False, timeout=10)
-            return
-        if not pane.save(quiet=True):
-            return
-        note = pane.note
-        try:
-            with (nullcontext() if self.is_headless else self.suspend()):
-                result = edit_text(pane.text, argv)
-        except SuspendNotSupported:
-            self.notify("This terminal cannot hand over to another program.", severity="error")
-            return
-        except OSError as e:
-            self.notify(f"Could not run {argv[0]}: {e}", severity="error", markup=False, timeout=10)
-            return
-        if result.text is None:
-            self.notify(f"Kept the note as it was: {result.reason}.", markup=False)
-            return
-        if pane.note is note:  # still the same note: save what came back (conflict rules apply)
-            pane.editor.load_text(result.text)
-            pane.save()
+        edit_open_note(self)
 
     async def action_quit(self) -> None:
         """Save the open note, then quit. If saving fails the app stays open (text kept);
@@ -460,20 +432,3 @@ class JournalApp(App[int]):
     def _draft_accepted(self, message: DraftAccepted) -> None:
         self.refresh_notes(keep=message.note.path)
 
-
-def parse_query(query: str) -> tuple[list[str], list[str]]:
-    """Split a search into lower-cased words and ``#tags`` (without the ``#``).
-
-    ``"river #Run knee"`` -> ``(["river", "knee"], ["run"])``."""
-    words, tags = [], []
-    for token in query.lower().split():
-        if token.startswith("#") and len(token) > 1:
-            tags.append(token[1:])
-        else:
-            words.append(token)
-    return words, tags
-
-
-def _haystack(note: Note) -> str:
-    """What a text search looks in: title, tags, file name and body, lower-cased."""
-    return "\n".join((note.title, " ".join(note.tags), note.path.name, note.body)).lower()

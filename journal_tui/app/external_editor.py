@@ -88,3 +88,45 @@ def edit_text(text: str, argv: list[str], *, suffix: str = ".md") -> EditResult:
         return EditResult(new)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def edit_open_note(app) -> None:
+    """The App's ctrl+o: save the open note, run the editor on its body with the app suspended,
+    then save what came back (through the usual conflict rules). Every outcome is notified.
+
+    ``app`` is the JournalApp (``editor_pane``, ``notify``, ``suspend``). Headless (tests) there
+    is no terminal to hand over, so the editor runs without suspending.
+    """
+    from contextlib import nullcontext
+
+    from textual.app import SuspendNotSupported
+
+    pane = app.editor_pane
+    if pane.mode == "new" and pane.dirty and not pane.save(quiet=True):
+        return
+    if pane.mode != "note" or pane.note is None:
+        app.notify("Open a note first (or type one and save it), then ctrl+o.")
+        return
+    try:
+        argv = editor_command()
+    except EditorNotFound as e:
+        app.notify(str(e), title="No editor", severity="error", markup=False, timeout=10)
+        return
+    if not pane.save(quiet=True):
+        return
+    note = pane.note
+    try:
+        with nullcontext() if app.is_headless else app.suspend():
+            result = edit_text(pane.text, argv)
+    except SuspendNotSupported:
+        app.notify("This terminal cannot hand over to another program.", severity="error")
+        return
+    except OSError as e:
+        app.notify(f"Could not run {argv[0]}: {e}", severity="error", markup=False, timeout=10)
+        return
+    if result.text is None:
+        app.notify(f"Kept the note as it was: {result.reason}.", markup=False)
+        return
+    if pane.note is note:  # still the same note: save what came back (conflict rules apply)
+        pane.editor.load_text(result.text)
+        pane.save()

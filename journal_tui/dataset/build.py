@@ -1,22 +1,17 @@
-"""Build ``home/datasets/{train.jsonl, eval.jsonl, manifest.json}`` from the notes, fully or
-incrementally.
+"""Build ``home/datasets/{train.jsonl, eval.jsonl, manifest.json}`` from the notes.
 
-:class:`DatasetState` keeps, in memory, every note read (path -> Note), the files that could not
-be read (path -> reason), the paths of each day, and each day's examples already serialised as
-JSONL text. A full build fills it from ``NoteStore.scan()``; :meth:`DatasetState.apply` re-reads
-only changed paths and recomputes only the days they touch (a moved or re-dated note touches its
-old and its new day). Both paths end in :meth:`DatasetState.render`, so an incremental rebuild is
-byte-identical to a full one.
+:func:`build_dataset` is the full rebuild (``journal-tui dataset build``): a store scan into a
+:class:`~journal_tui.dataset.state.DatasetState`, rendered and written by :func:`write_rendered`.
+The dataset watcher (dataset/watch.py) writes incremental rebuilds through the same function.
 
-Output: days ascending; inside a day the pair and its continuations, then voice-entry, then
-voice-note examples (see dataset/examples.py). Train and eval files are written atomically
-(journal_tui/fsutil.py), then ``manifest.json``, whose ``files`` hold the sha256 of the two
-JSONL files as written, so a reader can tell whether it saw one build's files. ``built_at`` is
-only in the manifest: identical notes give byte-identical JSONL files.
+Train and eval files are written atomically (journal_tui/fsutil.py), then ``manifest.json``,
+whose ``files`` hold the sha256 of the two JSONL files as written, so a reader can tell whether
+it saw one build's files (:func:`snapshot` does that check). ``built_at`` is only in the
+manifest: identical notes give byte-identical JSONL files.
 
 Settings (config.toml ``[dataset]``): ``voice_until_pairs`` (voice examples are kept while the
-number of pair days is below it; default 10), ``max_example_chars`` (2000), ``eval_fraction``
-(0.1; dataset/split.py).
+number of pair days is below it; default 10), ``max_example_chars`` (2000; dataset/examples.py),
+``eval_fraction`` (0.1; dataset/split.py).
 """
 
 from __future__ import annotations
@@ -24,25 +19,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
-from journal_tui.dataset import examples as ex
-from journal_tui.dataset import split, template
-from journal_tui.notes.model import Note, Problem
+from journal_tui.dataset import template
+from journal_tui.dataset.state import (  # noqa: F401  (re-exported: the public build API)
+    EMPTY_MESSAGE,
+    NO_EXAMPLES_MESSAGE,
+    DatasetState,
+    Rendered,
+    is_note_path,
+)
 
 TRAIN_FILE = "train.jsonl"
 EVAL_FILE = "eval.jsonl"
 MANIFEST_FILE = "manifest.json"
-EMPTY_MESSAGE = (
-    "no notes yet: write some (in the app, or `journal-tui notes add`), "
-    "then run `journal-tui dataset build`"
-)
-NO_EXAMPLES_MESSAGE = "the notes folder has only empty or unreadable notes: no examples to train on"
 
 
 # ---------------------------------------------------------------------------- settings
@@ -68,244 +61,19 @@ def dataset_settings(locations, settings: dict | None = None) -> dict[str, Any]:
     out = {**DEFAULTS["dataset"], **{k: v for k, v in section.items() if v is not None}}
     where = f"{locations.config_file}: [dataset]"
     if not isinstance(out["max_example_chars"], int) or out["max_example_chars"] < 100:
-        raise ConfigError(f"{where} max_example_chars = {out['max_example_chars']!r} should be a whole number >= 100 (default 2000).")
+        raise ConfigError(
+            f"{where} max_example_chars = {out['max_example_chars']!r} should be a whole number >= 100 (default 2000)."
+        )
     if not isinstance(out["voice_until_pairs"], int) or out["voice_until_pairs"] < 0:
-        raise ConfigError(f"{where} voice_until_pairs = {out['voice_until_pairs']!r} should be a whole number >= 0 (default 10).")
+        raise ConfigError(
+            f"{where} voice_until_pairs = {out['voice_until_pairs']!r} should be a whole number >= 0 (default 10)."
+        )
     if not 0 <= float(out["eval_fraction"]) < 1:
-        raise ConfigError(f"{where} eval_fraction = {out['eval_fraction']!r} should be at least 0 and below 1 (default 0.1).")
+        raise ConfigError(
+            f"{where} eval_fraction = {out['eval_fraction']!r} should be at least 0 and below 1 (default 0.1)."
+        )
     out["eval_fraction"] = float(out["eval_fraction"])
     return out
-
-
-# ---------------------------------------------------------------------------- state
-
-
-def is_note_path(root: Path, path: Path) -> bool:
-    """True for a file under ``root`` that the store reads as a note: not inside a hidden folder
-    (``.git/…``, ``.obsidian/…``) and a note name (``notes.parse.is_note_name``: ``*.md``/``*.txt``,
-    not hidden, not an editor temp/backup such as ``.#x``, ``x~``, ``#x#``)."""
-    try:
-        rel = Path(path).relative_to(root)
-    except ValueError:
-        return False
-    from journal_tui.notes.parse import is_note_name
-
-    if not rel.parts or any(part.startswith(".") for part in rel.parts[:-1]):
-        return False
-    return is_note_name(rel.parts[-1])
-
-
-def _walk_notes(folder: Path, root: Path) -> list[Path]:
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        for name in filenames:
-            p = Path(dirpath) / name
-            if is_note_path(root, p):
-                found.append(p)
-    return found
-
-
-@dataclass
-class _Day:
-    """One day's cached output. Voice examples are made only when a render needs them (voice
-    examples are off for most journals), then kept until the day changes."""
-
-    notes: list[Note]
-    examples: ex.DayExamples  # pair examples (voice filled in lazily)
-    pair_text: str  # JSONL lines of examples.pair
-    pair_lengths: list[tuple[int, int]]  # (input chars, output chars) per pair example
-    n_pairs: int  # examples of kind "pair" (1 for a pair day, else 0)
-    voice_text: str | None = None  # JSONL lines of the voice examples, once made
-    voice_lengths: list[tuple[int, int]] = field(default_factory=list)
-
-
-@dataclass
-class Rendered:
-    """What one build writes: the two JSONL texts and the facts for the manifest."""
-
-    train_text: str
-    eval_text: str
-    counts: dict[str, int]
-    eval_dates: list[str]
-    voice_enabled: bool
-    lengths: dict[str, dict[str, int]]
-    skipped: list[dict[str, str]]
-    message: str | None
-
-
-class DatasetState:
-    """Per-path and per-day state of the dataset (see the module docstring). Not thread-safe:
-    the caller serialises calls (the dataset watcher holds a lock)."""
-
-    def __init__(self, root: Path, settings: dict[str, Any]) -> None:
-        self.root = Path(root)
-        self.settings = settings
-        self.notes: dict[Path, Note] = {}
-        self.problems: dict[Path, str] = {}
-        self.day_paths: dict[dt.date, set[Path]] = {}
-        self.days: dict[dt.date, _Day] = {}
-
-    # -- loading
-
-    def load(self, notes: Iterable[Note], problems: Iterable[Problem]) -> None:
-        """Replace the state with a scan's notes and problems and compute every day."""
-        self.notes.clear()
-        self.problems.clear()
-        self.day_paths.clear()
-        self.days.clear()
-        for n in notes:
-            self._add(n)
-        for p in problems:
-            self.problems[Path(p.path)] = p.reason
-        for day in list(self.day_paths):
-            self._compute(day)
-
-    def apply(self, paths: Iterable[Path], read: Callable[[Path], Note]) -> set[dt.date]:
-        """Re-read changed paths and recompute the days they touch.
-
-        Args:
-            paths: changed files (created, modified, deleted, moved from or to) or folders
-                (created, moved or deleted as a whole); anything else under the root is ignored.
-            read: reads one note; raises ``FileNotFoundError`` when it is gone (then treated as
-                deleted) or an exception with a ``reason`` attribute (NoteError) when it cannot be
-                read (then listed as skipped).
-
-        Returns:
-            The days recomputed.
-        """
-        touched: set[dt.date] = set()
-        for path in self._expand(paths):
-            old = self.notes.pop(path, None)
-            self.problems.pop(path, None)
-            if old is not None:
-                self._drop(old)
-                touched.add(old.date)
-            if not path.is_file():
-                continue
-            try:
-                note = read(path)
-            except FileNotFoundError:
-                continue  # deleted or renamed while we looked: the move's other path comes too
-            except Exception as e:  # NoteError and friends: skip and list, never crash
-                if path.exists():
-                    self.problems[path] = str(getattr(e, "reason", None) or e)
-                continue
-            self._add(note)
-            touched.add(note.date)
-        for day in touched:
-            self._compute(day)
-        return touched
-
-    def _expand(self, paths: Iterable[Path]) -> list[Path]:
-        out: set[Path] = set()
-        known = None
-        for raw in paths:
-            p = Path(raw)
-            if p.is_dir():
-                out.update(_walk_notes(p, self.root))
-            if is_note_path(self.root, p) and not p.is_dir():
-                out.add(p)
-            elif not p.is_file():  # a folder, now moved away or deleted: everything we had under it
-                if known is None:
-                    known = list(self.notes) + list(self.problems)
-                out.update(k for k in known if p in k.parents)
-        return sorted(out)
-
-    def _add(self, note: Note) -> None:
-        path = note.path if isinstance(note.path, Path) else Path(note.path)
-        self.notes[path] = note
-        self.day_paths.setdefault(note.date, set()).add(path)
-
-    def _drop(self, note: Note) -> None:
-        paths = self.day_paths.get(note.date)
-        if paths is not None:
-            paths.discard(note.path if isinstance(note.path, Path) else Path(note.path))
-            if not paths:
-                del self.day_paths[note.date]
-
-    def _compute(self, day: dt.date) -> None:
-        paths = self.day_paths.get(day)
-        notes = [self.notes[p] for p in paths] if paths else []  # day_examples orders them
-        if not any(template.normalise(n.body) for n in notes):
-            self.days.pop(day, None)
-            return
-        d = ex.day_examples(day, notes, root=self.root, max_chars=self.settings["max_example_chars"], voice=False)
-        self.days[day] = _Day(
-            notes=notes,
-            examples=d,
-            pair_text="".join(e.to_line() for e in d.pair),
-            pair_lengths=[(len(e.input), len(e.output)) for e in d.pair],
-            n_pairs=sum(1 for e in d.pair if e.kind == ex.KIND_PAIR),
-        )
-
-    def _voice(self, d: _Day) -> None:
-        if d.voice_text is None:
-            full = ex.day_examples(d.examples.day, d.notes, root=self.root,
-                                   max_chars=self.settings["max_example_chars"])
-            d.voice_text = "".join(e.to_line() for e in full.voice)
-            d.voice_lengths = [(len(e.input), len(e.output)) for e in full.voice]
-
-    # -- output
-
-    def render(self) -> Rendered:
-        """The train/eval JSONL texts and manifest facts for the current state."""
-        pair_days = sum(1 for d in self.days.values() if d.n_pairs)
-        voice = pair_days < self.settings["voice_until_pairs"]
-        if voice:
-            for d in self.days.values():
-                self._voice(d)
-        used = sorted(day for day, d in self.days.items() if d.pair_text or (voice and d.voice_text))
-        evals = split.eval_days(used, self.settings["eval_fraction"])
-        train: list[str] = []
-        evl: list[str] = []
-        lengths: list[tuple[int, int]] = []
-        counts = {"pairs": 0, "voice": 0, "train": 0, "eval": 0}
-        for day in used:
-            d = self.days[day]
-            texts = [d.pair_text] + ([d.voice_text] if voice else [])
-            lens = d.pair_lengths + (d.voice_lengths if voice else [])
-            counts["pairs"] += d.n_pairs
-            counts["voice"] += len(lens) - d.n_pairs
-            counts["eval" if day in evals else "train"] += len(lens)
-            (evl if day in evals else train).extend(texts)
-            lengths.extend(lens)
-        counts.update(
-            days=len(used),
-            eval_days=len(evals),
-            pair_days=pair_days,
-            notes=sum(1 for n in self.notes.values() if n.kind != "entry"),
-            entries=sum(1 for n in self.notes.values() if n.kind == "entry"),
-            skipped=len(self.problems),
-            trimmed_prompts=sum(1 for day in used if self.days[day].examples.trimmed_prompt),
-        )
-        message = None
-        if not self.notes:
-            message = EMPTY_MESSAGE
-        elif not used:
-            message = NO_EXAMPLES_MESSAGE
-        return Rendered(
-            train_text="".join(train),
-            eval_text="".join(evl),
-            counts=counts,
-            eval_dates=[d.isoformat() for d in sorted(evals)],
-            voice_enabled=voice,
-            lengths={
-                "input_chars": _stats([a for a, _ in lengths]),
-                "output_chars": _stats([b for _, b in lengths]),
-            },
-            skipped=[{"path": str(p), "reason": r} for p, r in sorted(self.problems.items())],
-            message=message,
-        )
-
-
-def _stats(values: list[int]) -> dict[str, int]:
-    """min / median / p95 / max (nearest-rank percentiles); zeros when empty."""
-    if not values:
-        return {"min": 0, "median": 0, "p95": 0, "max": 0}
-    v = sorted(values)
-    n = len(v)
-    return {"min": v[0], "median": v[max(0, math.ceil(0.5 * n) - 1)], "p95": v[max(0, math.ceil(0.95 * n) - 1)], "max": v[-1]}
 
 
 # ---------------------------------------------------------------------------- writing
@@ -351,9 +119,15 @@ class BuildSummary:
         return s
 
 
-def write_rendered(locations, state: DatasetState, rendered: Rendered, *, started: float,
-                   changed_days: Iterable[dt.date] | None = None,
-                   previous: dict[str, str] | None = None) -> BuildSummary:
+def write_rendered(
+    locations,
+    state: DatasetState,
+    rendered: Rendered,
+    *,
+    started: float,
+    changed_days: Iterable[dt.date] | None = None,
+    previous: dict[str, str] | None = None,
+) -> BuildSummary:
     """Write train.jsonl, eval.jsonl (each atomically, skipped when ``previous`` says the file
     already holds these bytes) and then manifest.json. Returns the summary.
 
@@ -376,7 +150,9 @@ def write_rendered(locations, state: DatasetState, rendered: Rendered, *, starte
         "built_at": built_at,
         "counts": rendered.counts,
         "voice_enabled": rendered.voice_enabled,
-        "settings": {k: state.settings[k] for k in ("voice_until_pairs", "max_example_chars", "eval_fraction")},
+        "settings": {
+            k: state.settings[k] for k in ("voice_until_pairs", "max_example_chars", "eval_fraction")
+        },
         "eval_dates": rendered.eval_dates,
         "files": files,
         "skipped": rendered.skipped,
@@ -407,8 +183,9 @@ def open_store(locations):
 
 
 def scan_into(state: DatasetState, store) -> None:
-    """Fill ``state`` from ``store.scan()``. A scan that trips over a file deleted while it ran
-    (FileNotFoundError) is repeated, up to three times."""
+    """Fill ``state`` from ``store.scan()``. A note deleted or renamed while the scan ran is
+    simply absent: a scan that raises FileNotFoundError is repeated (up to three times), and a
+    problem reported for a file that no longer exists ("vanished while being read") is dropped."""
     for attempt in range(3):
         try:
             result = store.scan()
@@ -416,7 +193,7 @@ def scan_into(state: DatasetState, store) -> None:
         except FileNotFoundError:
             if attempt == 2:
                 raise
-    state.load(result.notes, result.problems)
+    state.load(result.notes, [p for p in result.problems if Path(p.path).exists()])
 
 
 def build_dataset(locations, *, settings: dict | None = None) -> BuildSummary:
@@ -437,7 +214,13 @@ def build_dataset(locations, *, settings: dict | None = None) -> BuildSummary:
     started = time.perf_counter()
     state = DatasetState(locations.notes, dataset_settings(locations, settings))
     scan_into(state, open_store(locations))
-    return write_rendered(locations, state, state.render(), started=started)
+    rendered = state.render()
+    if locations.notes_is_external and not Path(locations.notes).is_dir():
+        rendered.message = (
+            f"notes folder {locations.notes} (notes_dir in {locations.config_file}) does not exist: "
+            "fix notes_dir or create the folder"
+        )
+    return write_rendered(locations, state, rendered, started=started)
 
 
 def read_manifest(locations) -> dict | None:
@@ -449,3 +232,52 @@ def read_manifest(locations) -> dict | None:
     except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError, UnicodeDecodeError):
         return None
     return obj if isinstance(obj, dict) else None
+
+
+class DatasetError(Exception):
+    """The dataset files cannot be used as they are (missing, or changing faster than they can
+    be read). The message says what to do."""
+
+
+def snapshot(locations, dest: Path | None = None, *, attempts: int = 20) -> tuple[dict, bytes, bytes]:
+    """Read one build's train.jsonl, eval.jsonl and manifest.json consistently.
+
+    Each file is replaced atomically, but a watcher may rewrite them between two reads; this
+    reads the manifest, then both files, and retries (every 50 ms, ``attempts`` times) until the
+    files' sha256 match the manifest's ``files``. Training should read the dataset through this
+    (``dest`` copies the three files into, say, ``runs/RUN_ID/data/``, atomically).
+
+    Returns:
+        (manifest dict, train bytes, eval bytes).
+
+    Raises:
+        DatasetError: no dataset yet, or no consistent read after ``attempts`` tries.
+    """
+    from journal_tui.fsutil import atomic_write_bytes, atomic_write_json
+
+    folder = Path(locations.datasets)
+    for _ in range(attempts):
+        manifest = read_manifest(locations)
+        if manifest is None:
+            raise DatasetError(f"no dataset in {folder}: run `journal-tui dataset build` first")
+        try:
+            train = (folder / TRAIN_FILE).read_bytes()
+            evl = (folder / EVAL_FILE).read_bytes()
+        except FileNotFoundError:
+            train = evl = None
+        files = manifest.get("files") or {}
+        if (
+            train is not None
+            and files.get(TRAIN_FILE) == hashlib.sha256(train).hexdigest()
+            and files.get(EVAL_FILE) == hashlib.sha256(evl).hexdigest()
+        ):
+            if dest is not None:
+                atomic_write_bytes(Path(dest) / TRAIN_FILE, train)
+                atomic_write_bytes(Path(dest) / EVAL_FILE, evl)
+                atomic_write_json(Path(dest) / MANIFEST_FILE, manifest)
+            return manifest, train, evl
+        time.sleep(0.05)
+    raise DatasetError(
+        f"{folder}: train/eval files do not match manifest.json (being rebuilt?): "
+        "wait a moment, or run `journal-tui dataset build`"
+    )

@@ -12,7 +12,6 @@ Only argparse and the standard library are imported at module level.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -21,26 +20,41 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("dataset", help="build and watch the training dataset made from your notes")
     sub = p.add_subparsers(dest="dataset_command", metavar="COMMAND")
 
-    b = sub.add_parser("build", help="rebuild datasets/train.jsonl, eval.jsonl and manifest.json from all notes")
+    b = sub.add_parser(
+        "build", help="rebuild datasets/train.jsonl, eval.jsonl and manifest.json from all notes"
+    )
     b.add_argument("--json", action="store_true", help="print the build summary as one JSON object")
     b.set_defaults(handler=cmd_build)
 
     w = sub.add_parser("watch", help="keep the dataset current while notes change (Ctrl-C stops)")
-    w.add_argument("--events", choices=["text", "jsonl"], default="text",
-                   help="jsonl: one JSON object per line (events watching, build, error)")
-    w.add_argument("--debounce", type=float, default=0.2, metavar="S",
-                   help="seconds of quiet before a rebuild (default 0.2)")
+    w.add_argument(
+        "--events",
+        choices=["text", "jsonl"],
+        default="text",
+        help="jsonl: one JSON object per line (events watching, build, error)",
+    )
+    w.add_argument(
+        "--debounce",
+        type=float,
+        default=0.2,
+        metavar="S",
+        help="seconds of quiet before a rebuild (default 0.2)",
+    )
     w.set_defaults(handler=cmd_watch)
 
     s = sub.add_parser("status", help="show what the last build wrote")
-    s.add_argument("--json", action="store_true", help="print manifest.json (or {\"built\": false})")
+    s.add_argument("--json", action="store_true", help='print manifest.json (or {"built": false})')
     s.set_defaults(handler=cmd_status)
 
 
 def cmd_build(args, locations) -> int:
+    from journal_tui.cli import CliError
     from journal_tui.dataset.build import build_dataset
 
-    summary = build_dataset(locations)
+    try:
+        summary = build_dataset(locations)
+    except OSError as e:
+        raise CliError(f"cannot write the dataset to {locations.datasets}: {e}; the previous files were kept") from e
     if args.json:
         print(json.dumps(summary.to_json(), ensure_ascii=False))
     else:
@@ -62,8 +76,10 @@ def cmd_watch(args, locations) -> int:
 
     if not locations.notes.is_dir():
         if locations.notes_is_external:
-            raise CliError(f"notes folder {locations.notes} (notes_dir in {locations.config_file}) does not exist: "
-                           "create it or fix notes_dir")
+            raise CliError(
+                f"notes folder {locations.notes} (notes_dir in {locations.config_file}) does not exist: "
+                "create it or fix notes_dir"
+            )
         ensure_dir(locations.notes)
     if args.debounce < 0:
         raise CliError("--debounce must be 0 or more seconds")
@@ -74,15 +90,25 @@ def cmd_watch(args, locations) -> int:
             events.emit("build", **summary.to_json())
             return
         kind = "full" if summary.changed_days is None else f"{len(summary.changed_days)} day(s)"
-        print(f"{summary.built_at[11:19]} rebuilt ({kind}, {summary.duration_s:.2f} s): {summary.line()}", flush=True)
+        print(
+            f"{summary.built_at[11:19]} rebuilt ({kind}, {summary.duration_s:.2f} s): {summary.line()}",
+            flush=True,
+        )
 
     def on_error(exc: BaseException) -> None:
         if events:
-            events.emit("error", kind=type(exc).__name__, message=str(exc),
-                        hint="the next change triggers a full rescan")
+            events.emit(
+                "error",
+                kind=type(exc).__name__,
+                message=str(exc),
+                hint="the next change triggers a full rescan",
+            )
         else:
-            print(f"journal-tui: rebuild failed: {exc} (the next change triggers a full rescan)",
-                  file=sys.stderr, flush=True)
+            print(
+                f"journal-tui: rebuild failed: {exc} (the next change triggers a full rescan)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -97,6 +123,11 @@ def cmd_watch(args, locations) -> int:
             pass
     except KeyboardInterrupt:
         pass
+    except OSError as e:  # e.g. ENOSPC: the inotify watch limit
+        raise CliError(
+            f"cannot watch {locations.notes} or write {locations.datasets}: {e} (on Linux, a large notes "
+            "folder may need a higher fs.inotify.max_user_watches)"
+        ) from e
     finally:
         watcher.stop()
         signal.signal(signal.SIGTERM, previous)
@@ -114,11 +145,17 @@ def cmd_status(args, locations) -> int:
         print(f"no dataset yet in {locations.datasets}: run `journal-tui dataset build`")
         return 0
     c = manifest.get("counts", {})
-    print(f"dataset in {locations.datasets} (template {manifest.get('template_version')}, built {manifest.get('built_at')})")
-    print(f"  pairs {c.get('pairs', 0)}, voice examples {c.get('voice', 0)}"
-          f" ({'on' if manifest.get('voice_enabled') else 'off'})")
-    print(f"  train {c.get('train', 0)} / eval {c.get('eval', 0)} examples; "
-          f"{c.get('days', 0)} days, {c.get('eval_days', 0)} for eval")
+    print(
+        f"dataset in {locations.datasets} (template {manifest.get('template_version')}, built {manifest.get('built_at')})"
+    )
+    print(
+        f"  pairs {c.get('pairs', 0)}, voice examples {c.get('voice', 0)}"
+        f" ({'on' if manifest.get('voice_enabled') else 'off'})"
+    )
+    print(
+        f"  train {c.get('train', 0)} / eval {c.get('eval', 0)} examples; "
+        f"{c.get('days', 0)} days, {c.get('eval_days', 0)} for eval"
+    )
     skipped = manifest.get("skipped") or []
     if skipped:
         print(f"  {len(skipped)} problem file(s):")

@@ -103,9 +103,7 @@ _PARA = re.compile(r"\n[ \t]*\n\s*")
 # a single line break inside a paragraph (list items, verse) counts as a sentence boundary too.
 _SENTENCE = re.compile(r"(?:[.!?…]+[\"'”’)\]]*[ \t]+|[ \t]*\n\s*)")
 _SPACE = re.compile(r"\s+")
-_ABBREV = frozenset(
-    "mr mrs ms dr st sr jr prof vs etc e.g i.e cf no vol fig p pp ca approx".split()
-)
+_ABBREV = frozenset("mr mrs ms dr st sr jr prof vs etc e.g i.e cf no vol fig p pp ca approx".split())
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
@@ -184,10 +182,44 @@ def note_time(note: Note) -> dt.datetime | None:
     return None
 
 
-def _order_key(note: Note):
+def order_key(note: Note) -> tuple:
+    """Sort key of a day's notes: unknown times first (as the template orders them), then time
+    of day (:func:`note_time`), then path."""
     t = note_time(note)
-    # unknown times first (as the template orders them), then by time of day, then by path
     return (t is not None, t.strftime("%H:%M:%S.%f") if t else "", str(note.path))
+
+
+_order_key = order_key
+
+
+def pair_prompt(
+    day: dt.date,
+    notes: Iterable[Note],
+    *,
+    max_chars: int = DEFAULT_MAX_EXAMPLE_CHARS,
+    version: str = template.TEMPLATE_VERSION,
+) -> tuple[str, bool, list[Note]]:
+    """The pair prompt of ``day`` exactly as a pair example's ``input`` is built, for drafting.
+
+    Args:
+        day: the journal day.
+        notes: any notes; those of ``day`` that are not entries and not empty are used.
+        max_chars: the ``[dataset] max_example_chars`` budget (:func:`fit_notes`).
+        version: template version.
+
+    Returns:
+        ``(prompt, trimmed, used)``: the prompt text (ends ``<<entry>>\n``; the "(no notes)"
+        prompt when no note qualifies), whether note text was left out, and the notes used in
+        prompt order.
+
+    Raises:
+        ValueError: unsupported template version.
+    """
+    plain = sorted(
+        (n for n in notes if n.date == day and n.kind != "entry" and template.normalise(n.body)), key=order_key
+    )
+    kept, trimmed = fit_notes([template.TimedText(note_time(n), n.body) for n in plain], max_chars)
+    return template.render_pair_prompt(day, kept, version=version), trimmed, plain
 
 
 def fit_notes(notes: Iterable[template.TimedText], max_chars: int = DEFAULT_MAX_EXAMPLE_CHARS):
@@ -222,14 +254,13 @@ def fit_notes(notes: Iterable[template.TimedText], max_chars: int = DEFAULT_MAX_
     return kept, False
 
 
-
 def _rel(note: Note, root: Path | None) -> str:
     """The note's path relative to ``root``, POSIX separators (absolute when outside ``root``)."""
     path = str(note.path)
     if root is not None:
         prefix = str(root).rstrip("/\\") + os.sep
         if path.startswith(prefix):  # fast path: Path.relative_to costs ~20 us a call
-            return path[len(prefix):].replace(os.sep, "/")
+            return path[len(prefix) :].replace(os.sep, "/")
         try:
             return Path(path).relative_to(root).as_posix()
         except ValueError:
@@ -265,9 +296,7 @@ def day_examples(
     out = DayExamples(day)
 
     if entries and plain:
-        timed = [template.TimedText(note_time(n), n.body) for n in plain]
-        kept, out.trimmed_prompt = fit_notes(timed, max_chars)
-        prompt = template.render_pair_prompt(day, kept)
+        prompt, out.trimmed_prompt, _ = pair_prompt(day, plain, max_chars=max_chars)
         entry_text = "\n\n".join(template.normalise(e.body) for e in entries)
         parts = split_text(entry_text, max_chars)
         sources = tuple(_rel(n, root) for n in plain + entries)

@@ -119,8 +119,12 @@ class DatasetWatcher:
             try:
                 touched = self.state.apply(paths, self._store.read)
                 summary = write_rendered(
-                    self.locations, self.state, self.state.render(),
-                    started=started, changed_days=touched, previous=previous,
+                    self.locations,
+                    self.state,
+                    self.state.render(),
+                    started=started,
+                    changed_days=touched,
+                    previous=previous,
                 )
             except BaseException:
                 self._needs_full = True

@@ -120,7 +120,8 @@ class DraftEngine:
     Attributes:
         source: the ModelSource; ``adapter``: AdapterInfo or None; ``plan``: Plan;
         template_version: the template the prompt must use; ``device``: "cuda" | "cpu";
-        ready_s: seconds :meth:`load` took (resolve, load, merge, warm-up).
+        ready_s: seconds :meth:`load` took (resolve, load, merge, warm-up); ``timings``: the
+        seconds of each phase.
     """
 
     def __init__(self, *, source, tokenizer, model, adapter, plan, decoder, device, ready_s) -> None:
@@ -139,6 +140,7 @@ class DraftEngine:
         self.eos_ids = eos_ids_of(tokenizer, model)
         self._eager = decoder if decoder.name == "eager" else None
         self.lock = threading.Lock()
+        self.timings: dict[str, float] = {}
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -154,12 +156,20 @@ class DraftEngine:
         """
         import torch
 
-        from journal_tui.drafting.decoders import EagerDecoder, StaticDecoder
+        from journal_tui.drafting.decoders import EagerDecoder, StaticDecoder, fuse_activations
         from journal_tui.training import adapters as adapters_mod
         from journal_tui.training import models
 
         t0 = time.perf_counter()
         say = log or (lambda s: None)
+        timings: dict[str, float] = {}
+        mark = [t0]
+
+        def lap(name: str) -> None:
+            now = time.perf_counter()
+            timings[name] = round(now - mark[0], 3)
+            mark[0] = now
+
         if not allow_downloads:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         source = models.resolve_model_source(model_spec, locations, allow_downloads=allow_downloads)
@@ -167,14 +177,20 @@ class DraftEngine:
         if info is not None:
             adapters_mod.check_adapter_matches(info, source)
         tokenizer = models.load_tokenizer(source)
+        lap("resolve")
         device = device or models.pick_device()
         plan = choose_plan(source, device=device, quant=quant, decoder=decoder, static_len=static_len)
         say(f"plan: {plan.why}; decoder {plan.decoder}")
+        lap("plan")
         model = models.load_base_model(source, quant=plan.quant, device=device)
+        lap("load_base")
         if info is not None:
             peft_model = adapters_mod.load_adapter(model, info)
             model = peft_model.merge_and_unload() if plan.merge else peft_model
+            lap("adapter")
         model.eval()
+        if plan.quant == "none" and (info is None or plan.merge):
+            fuse_activations(model)  # plain weights only; the NF4 + PEFT path stays as trained
         if plan.decoder == "eager":
             dec = EagerDecoder(model)
         else:
@@ -189,11 +205,21 @@ class DraftEngine:
             dec = StaticDecoder(model, dec.max_len, cuda_graph=False)
             dec.warmup()
             plan.why += f"; CUDA graph capture failed: {str(e)[:200]}"
+        lap("decoder_warmup")
+        engine = cls(source=source, tokenizer=tokenizer, model=model, adapter=info, plan=plan, decoder=dec,
+                     device=device, ready_s=0.0)
+        # one short sampled draft: loads the sampling kernels so the first real draft is warm too
+        from journal_tui.drafting.generate import SamplingSettings
+
+        engine.draft("<<journal>>\n", SamplingSettings(max_new_tokens=2, seed=0), ignore_eos=True)
+        lap("sample_warmup")
         if device == "cuda":
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
-        return cls(source=source, tokenizer=tokenizer, model=model, adapter=info, plan=plan, decoder=dec,
-                   device=device, ready_s=time.perf_counter() - t0)
+        engine.ready_s = time.perf_counter() - t0
+        engine.timings = timings
+        say("ready in " + ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()))
+        return engine
 
     # ------------------------------------------------------------------ drafting
     def describe(self) -> dict[str, Any]:
@@ -207,6 +233,7 @@ class DraftEngine:
             "decoder": self.decoder.name,
             "template_version": self.template_version,
             "plan": self.plan.why,
+            "timings": self.timings,
         }
 
     def encode(self, prompt: str) -> list[int]:

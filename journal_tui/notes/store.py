@@ -23,12 +23,11 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import os
-from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from journal_tui.notes.index import NOTE_SUFFIXES, NotesIndex, Snapshot, SnapshotBuilder, is_note_name
+from journal_tui.notes.index import NOTE_SUFFIXES, NotesIndex, Snapshot, sha256_hex, strip_suffix
 from journal_tui.notes.model import KINDS, Note, Problem
 
 # journal_tui.notes.parse (re, YAML), hashlib and journal_tui.fsutil (tempfile, shutil) are
@@ -76,17 +75,6 @@ class ScanResult:
 
     notes: list[Note] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-
-
-def _sha256(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
-
-
-def _strip_suffix(rel: str) -> str:
-    base, dot, suffix = rel.rpartition(".")
-    return base if dot and ("." + suffix.lower()) in NOTE_SUFFIXES else rel
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -160,8 +148,11 @@ class NoteStore:
         self.trash = Path(trash).expanduser().absolute()
         self.max_bytes = int(max_bytes)
         self._index = NotesIndex(cache, self.root, self.max_bytes)
-        #: how many problem files the last scan/search/get saw (for a hint in listings)
-        self.last_problems = 0
+
+    @property
+    def last_problems(self) -> int:
+        """How many problem files the last scan/search/get saw (for a hint in listings)."""
+        return self._index.last_problems
 
     @classmethod
     def from_locations(cls, locations) -> "NoteStore":
@@ -170,112 +161,17 @@ class NoteStore:
 
     # ------------------------------------------------------------------ reading
 
-    def _walk(self) -> tuple[list[str], array]:
-        """Relative POSIX paths of every note file and their stat keys (4 ints each, see
-        :mod:`journal_tui.notes.index`). Hidden folders are not entered; folder symlinks are not
-        followed (no loops)."""
-        rels: list[str] = []
-        stats = array("q")
-        stack = [("", str(self.root))]
-        while stack:
-            prefix, folder = stack.pop()
-            try:
-                it = os.scandir(folder)
-            except OSError:
-                continue
-            with it:
-                for e in it:
-                    name = e.name
-                    if name[:1] == ".":
-                        continue
-                    try:
-                        if e.is_dir(follow_symlinks=False):
-                            stack.append((prefix + name + "/", e.path))
-                        elif is_note_name(name) and e.is_file():
-                            st = e.stat()
-                            stats.extend((st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino))
-                            rels.append(prefix + name)
-                    except OSError:
-                        continue
-        return rels, stats
-
-    def _parse_row(self, path: Path, rel: str, st: os.stat_result) -> tuple[int, float, str, str, tuple]:
-        """Parse one file into a cache row: (day ordinal, sort timestamp, flag, haystack, record).
-        The record layout is documented on :meth:`journal_tui.notes.index.Snapshot.record`."""
-        from journal_tui.notes import parse
-        from journal_tui.notes.index import encode_value
-
-        try:
-            data = parse.read_note_bytes(path, self.max_bytes)
-            p = parse.parse_text(data)
-        except FileNotFoundError:
-            return 0, 0.0, "p", "", ("p", "vanished while being read: scan again")
-        except parse.ParseError as e:
-            return 0, 0.0, "p", "", ("p", e.reason)
-        day, created = parse.resolve_day(p.meta, tuple(rel.split("/")), st.st_mtime)
-        tags = parse.merge_tags(parse.front_matter_tags(p.meta), parse.body_tags(p.body))
-        kind = parse.resolve_kind(p.meta)
-        title = parse.resolve_title(p.meta, p.body)
-        try:
-            meta = encode_value(p.meta)
-        except ValueError:  # not a type YAML's safe loader makes; re-read on demand instead
-            meta = None
-        hay = f"{title}\n{' '.join(tags)}\n{rel}\n{p.body}".casefold().replace("\0", " ")
-        rec = ("n", _sha256(data), created.isoformat() if created else None, kind, title, tuple(tags), p.body,
-               meta, st.st_mtime)  # fmt: skip
-        return day.toordinal(), (created.timestamp() if created else st.st_mtime), kind[0], hay, rec
-
-    def _snapshot(self) -> Snapshot:
-        """The folder as a :class:`~journal_tui.notes.index.Snapshot`: the cache when every
-        file's stat still matches it, else rebuilt (re-parsing only the changed files) and saved."""
-        import marshal
-
-        old = self._index.load()
-        rels, stats = self._walk()
-        if rels == old.rels and stats == old.stats:
-            snap = old
-        else:
-            pos = {r: i for i, r in enumerate(old.rels)}
-            b = SnapshotBuilder()
-            for j, rel in enumerate(rels):
-                key = (stats[4 * j], stats[4 * j + 1], stats[4 * j + 2], stats[4 * j + 3])
-                i = pos.get(rel)
-                if i is not None and old.stat_of(i) == key:
-                    b.copy_row(old, i, rel)
-                    continue
-                path = self.root / rel
-                try:
-                    st = os.stat(path)
-                except OSError:
-                    continue
-                day, sort, flag, hay, rec = self._parse_row(path, rel, st)
-                b.add_row(rel, key, day, sort, flag, hay, marshal.dumps(rec))
-            snap = b.build(self._ids(b.rels))
-            self._index.save(snap)
-        self.last_problems = snap.flags.count("p")
-        return snap
-
-    @staticmethod
-    def _ids(rels: list[str]) -> list[str]:
-        """Note ids: the path without its suffix, unless two files share that stem (``a.md``
-        and ``a.txt``), in which case both keep their suffix."""
-        stems = [_strip_suffix(r) for r in rels]
-        seen: dict[str, int] = {}
-        for s in stems:
-            seen[s] = seen.get(s, 0) + 1
-        return [s if seen[s] == 1 else r for s, r in zip(stems, rels)]
-
     def _note(self, rel: str, note_id: str, day: int, rec: tuple) -> Note:
         from journal_tui.notes.index import decode_value
 
-        _, sha, created, kind, title, tags, body, meta, mtime = rec
+        _, sha, created, kind, title, tags, body, meta, mtime, plain = rec
         path = self.root / rel
         if meta is None:
             try:
                 meta = self.read(path).meta
             except NoteError:
                 meta = {}
-        else:
+        elif not plain:
             meta = decode_value(meta)
         return Note(
             id=note_id, path=path, date=dt.date.fromordinal(day), created=dt.datetime.fromisoformat(created) if created else None,
@@ -292,7 +188,7 @@ class NoteStore:
     def scan(self) -> ScanResult:
         """All notes (newest first: day desc, then created/mtime desc) and problem files (by
         path). Creates nothing in the notes folder; a missing folder gives an empty result."""
-        snap = self._snapshot()
+        snap = self._index.snapshot()
         rows = self._newest_first(snap, (i for i, f in enumerate(snap.flags) if f != "p"))
         problems = sorted(
             (Problem(self.root / snap.rels[i], snap.record(i)[1]) for i, f in enumerate(snap.flags) if f == "p"),
@@ -318,7 +214,7 @@ class NoteStore:
             kind: ``"note"`` or ``"entry"``.
             start, end: inclusive day range (either may be None).
         """
-        snap = self._snapshot()
+        snap = self._index.snapshot()
         want_tags = [t.strip().lstrip("#").lower() for t in tags if t.strip().lstrip("#")]
         words = (text.casefold().split() if text else []) + [t.casefold() for t in want_tags]
         lo = start.toordinal() if start else None
@@ -358,17 +254,17 @@ class NoteStore:
             raise NoteError(path, "does not exist") from e
         except OSError as e:
             raise NoteError(path, f"cannot be read ({e.strerror or e})") from e
-        day, _, flag, _, rec = self._parse_row(path, rel, st)
+        day, _, flag, _, rec = self._index.parse_row(path, rel, st)
         if flag == "p":
             raise NoteError(path, rec[1])
-        note_id = _strip_suffix(rel)
+        note_id = strip_suffix(rel)
         if path.suffix.lower() in NOTE_SUFFIXES:
             if any(path.with_suffix(s).exists() for s in NOTE_SUFFIXES if s != path.suffix.lower()):
                 note_id = rel
         if rec[7] is None:  # meta that cannot be cached: keep the parsed one
             from journal_tui.notes import parse
 
-            rec = rec[:7] + ({},) + rec[8:]
+            rec = rec[:7] + ({},) + rec[8:9] + (True,)
             note = self._note(rel, note_id, day, rec)
             note.meta = parse.parse_text(parse.read_note_bytes(path, self.max_bytes)).meta
             return note
@@ -386,7 +282,7 @@ class NoteStore:
         s = str(id_or_path).strip()
         if not s:
             raise KeyError("no note id given")
-        snap = self._snapshot()
+        snap = self._index.snapshot()
         by_id = {snap.ids[i]: i for i, f in enumerate(snap.flags) if f != "p"}
         if s in by_id:
             return self._row_note(snap, by_id[s])
@@ -394,7 +290,7 @@ class NoteStore:
         for cand in ([p] if p.is_absolute() else [self.root / p, Path.cwd() / p]):
             if cand.is_file():
                 return self.read(cand)
-        key = _strip_suffix(s)
+        key = strip_suffix(s)
         if key in by_id:
             return self._row_note(snap, by_id[key])
         matches = sorted(i for i in by_id if i.startswith(key) or i.rsplit("/", 1)[-1].startswith(key))
@@ -512,7 +408,7 @@ class NoteStore:
             data = None
         except parse.ParseError as e:
             raise NoteError(path, e.reason) from e
-        if data is None or _sha256(data) != note.sha256:
+        if data is None or sha256_hex(data) != note.sha256:
             changes = self._changes(note.meta, note, body, title, tags, kind)
             meta = dict(note.meta)
             for k, v in changes.items():

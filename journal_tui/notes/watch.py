@@ -17,7 +17,8 @@ What counts:
 Ignored: anything under a hidden folder (``.git``, ``.obsidian``, ``.trash``), hidden files
 (emacs lock/autosave ``.#x``, vim swap ``.x.swp``, our own atomic-write temp files
 ``.NAME.*.tmp``), backup files ending ``~``, vim's write test file ``4913``, and any other
-name that ``notes.parse.is_note_name`` rejects (not ``.md``/``.txt``, ``#x#``...). Opened and closed-without-write events are ignored too.
+name that ``notes.parse.is_note_name`` rejects (not ``.md``/``.txt``, ``#x#``...). Opened and
+closed-without-write events are ignored too.
 
 The callback's exceptions are caught and logged (``logging``), so a bad note never stops the
 watcher.
@@ -28,6 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -94,6 +96,11 @@ class NotesWatcher:
 
         if not self.root.is_dir():
             raise FileNotFoundError(f"notes folder {self.root} does not exist")
+        # watchdog warns on stderr when `mkdir -p a/b` races its own recursive watch setup; the
+        # watch is simply replaced, nothing is lost, and the warning would clutter the terminal
+        warnings.filterwarnings(
+            "ignore", message="Callback with id", category=RuntimeWarning, module="watchdog"
+        )
         watcher = self
 
         class _Handler(FileSystemEventHandler):

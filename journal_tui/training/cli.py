@@ -59,7 +59,7 @@ _FLAGS = (
 )
 
 
-def _quiet_libraries(log_path) -> None:
+def _quiet_libraries(log_path):
     """Send logging, warnings and library progress bars to ``log_path`` instead of the terminal."""
     import logging
 
@@ -73,7 +73,7 @@ def _quiet_libraries(log_path) -> None:
     os.chmod(log_path, 0o600)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.addHandler(handler)
     root.setLevel(logging.INFO)
     logging.captureWarnings(True)
     try:
@@ -84,6 +84,13 @@ def _quiet_libraries(log_path) -> None:
         tlog.disable_progress_bar()
     except Exception:  # pragma: no cover - transformers always present in the model path
         pass
+    try:
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
+    except Exception:  # pragma: no cover
+        pass
+    return handler
 
 
 def train_command(args, locations) -> int:
@@ -101,7 +108,7 @@ def train_command(args, locations) -> int:
         os.dup2(2, 1)
         sys.stdout = sys.stderr
     events = EventWriter(stream=real_stdout if json_mode else None)
-    _quiet_libraries(locations.logs / "train.log")
+    log_handler = _quiet_libraries(locations.logs / "train.log")
     try:
         from journal_tui.training.errors import TrainingError
         from journal_tui.training.loop import TrainSettings, run_training
@@ -134,6 +141,10 @@ def train_command(args, locations) -> int:
         return 0
     finally:
         events.close()
+        import logging
+
+        logging.getLogger().removeHandler(log_handler)
+        log_handler.close()
         if saved_fd is not None:
             real_stdout.flush()
             os.dup2(saved_fd, 1)

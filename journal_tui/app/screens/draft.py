@@ -44,6 +44,7 @@ class DraftPane(Vertical):
         finish_reason: of the last draft (eos, stop, length, cancelled).
         flushes: number of timer flushes that moved text (a handful per draft, not one per token).
         deltas_seen: characters streamed into the pane for the current draft.
+        streamed_before_done: of those, the characters shown before the ``done`` event arrived.
     """
 
     DEFAULT_CSS = """
@@ -87,6 +88,7 @@ class DraftPane(Vertical):
         self.last_error: dict | None = None
         self.flushes = 0
         self.deltas_seen = 0
+        self.streamed_before_done = 0
         self._timer = None
 
     def compose(self) -> ComposeResult:
@@ -148,6 +150,7 @@ class DraftPane(Vertical):
         self.adapter = self.base = self.finish_reason = None
         self.last_done = None
         self.deltas_seen = 0
+        self.streamed_before_done = 0
         self._clear_error()
         self.query_one("#draft-title", Static).update(f"Drafting the entry for [b]{day.isoformat()} {day:%A}[/b]")
         self._status("Drafting…" if warm else "Starting the draft server (loading the model)…")
@@ -182,6 +185,7 @@ class DraftPane(Vertical):
                 self.base = _name(ev.get("base") or ev.get("model"))
             self._set_state("streaming")
         elif name == "done":
+            self.streamed_before_done = self.deltas_seen
             self.flush()
             self._timer.pause()
             self.last_done = ev

@@ -39,7 +39,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("key", style="bold", no_wrap=True)
         table.add_column("action")
         for cmd in app_commands(self.app):
-            keys = " / ".join(cmd.keys) if cmd.keys else "ctrl+p"
+            keys = " / ".join(cmd.keys) if cmd.keys else "(palette)"
             table.add_row(keys, Text(f"{cmd.title}: {cmd.help}" if cmd.help != cmd.title else cmd.title))
         table.add_row("", "")
         table.add_row(Text("In the editor", style="italic"), "")

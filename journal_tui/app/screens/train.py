@@ -177,6 +177,7 @@ class TrainPanel(Vertical):
                 f"{ev.get('examples', '?')} examples · {ev.get('trainable_params', '?')} trainable params"
             )
             self._set_state("running")
+            self.query_one(RunList).reload()  # the run in progress is listed (runs/RUN_ID)
         elif name == "log":
             self.chart.add_event(ev)
             self.step = int(as_float(ev.get("step", self.step)) or 0)

@@ -123,6 +123,7 @@ class EditorPane(Vertical):
         editor.placeholder = ""
         editor.load_text(text)
         editor.move_cursor(editor.document.end if self.mode == "new" else (0, 0))
+        editor.scroll_home(animate=False)
         self.update_status()
 
     # --- status --------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 A :class:`textual.widgets.Tree` whose top-level nodes are days; a day's notes are added to
 the tree only when the day is expanded, so 10,000 notes cost one node per day at start-up
-(the newest :attr:`NoteList.EXPAND_NEWEST` days are expanded). Tree nodes are not widgets:
+(the newest days are expanded: at least :attr:`NoteList.EXPAND_NEWEST`, and more while they
+hold fewer than :attr:`NoteList.EXPAND_NOTES` notes in all). Tree nodes are not widgets:
 the Tree renders only the visible lines.
 """
 
@@ -89,8 +90,10 @@ class NoteList(Tree[object]):
         Binding("question_mark", "app.help", "Help", show=False),
     ]
 
-    #: days expanded when the list is (re)built without a filter
+    #: days always expanded when the list is (re)built without a filter
     EXPAND_NEWEST = 3
+    #: further newest days are expanded while fewer than this many notes are shown
+    EXPAND_NOTES = 60
     #: with a search or tag filter, at most this many days are expanded
     EXPAND_FILTERED = 50
 
@@ -120,12 +123,14 @@ class NoteList(Tree[object]):
             self.root.add_leaf(Text(empty_text, style="dim italic"), data=None)
             return
         limit = self.EXPAND_FILTERED if filtered else self.EXPAND_NEWEST
+        shown = 0
         for i, group in enumerate(group_by_day(notes)):
             node = self.root.add(day_label(group, today), data=group, allow_expand=True)
             self._day_nodes[group.day] = node
-            if i < limit or group.day in expanded_days:
+            if i < limit or shown + len(group.notes) <= self.EXPAND_NOTES or group.day in expanded_days:
                 self._fill(node)
                 node.expand()
+                shown += len(group.notes)
         if keep is not None:
             self.reveal(keep)
 
