@@ -113,7 +113,8 @@ def main() -> int:
               f"best {done[-1].get('best_eval_loss')}; evals {evals} ({time.perf_counter() - t0:.0f}s)", flush=True)
     reqs = "".join(json.dumps({"cmd": "draft", "date": DRAFT_DAY.isoformat(), "seed": s,
                                "max_new_tokens": args.max_new_tokens, "id": s}) + "\n" for s in range(args.drafts))
-    r = jt(home, "draft", "--serve", "--model", str(gguf), stdin=reqs + '{"cmd": "quit"}\n', check=False)
+    # stdin ends after the requests: the server finishes them, then exits
+    r = jt(home, "draft", "--serve", "--model", str(gguf), stdin=reqs, check=False)
     events = [json.loads(ln) for ln in r.stdout.splitlines() if ln.startswith("{")]
     dones = [e for e in events if e["event"] == "done"]
     errors = [e for e in events if e["event"] == "error"]

@@ -320,3 +320,28 @@ async def test_dataset_status_follows_notes_changed(home):
         await wait_for(pilot, lambda: status.manifest["counts"]["pairs"] == 2)
         assert "2 pairs" in str(status.render())
         assert panel.dataset_rebuilds == 2
+
+
+async def test_palette_entries_train_and_draft_in_the_real_app(locs):
+    from textual.command import CommandPalette
+
+    from journal_tui.app.app import JournalApp
+
+    app = JournalApp(locs, watch=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        panel = app.query_one(MLPanel)
+        panel.jobs.cli_prefix = FAKE  # the stand-in CLI: this test is about the palette
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"retrain adapter")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: panel.train_panel.state == "done" and not panel.jobs.training)
+        assert (locs.adapters / "latest").read_text() == panel.train_panel.run_id
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"draft: write")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: panel.draft_pane.state == "done")
+        assert panel.draft_pane.day == app.selected_day

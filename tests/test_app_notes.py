@@ -4,6 +4,7 @@ welcome note, external changes and failed writes."""
 from __future__ import annotations
 
 import errno
+from datetime import date, timedelta
 
 import pytest
 from app_pilot import (
@@ -250,27 +251,42 @@ async def test_list_follows_new_files_on_disk(home):
 
 
 async def test_large_folder_builds_day_nodes_lazily(home):
+    from journal_tui.app.widgets.note_list import MORE, DayGroup
+
     notes = home / "notes"
     notes.mkdir(parents=True)
-    days = 400
+    days = 450
     for d in range(days):
+        day = date(2020, 1, 1) + timedelta(days=d)
         for k in range(5):
-            p = notes / f"{2020 + d // 300}-{(d // 28) % 12 + 1:02d}-{d % 28 + 1:02d}-{k}.md"
-            p.write_text(f"note {k} of day {d}\n", encoding="utf-8")
+            (notes / f"{day.isoformat()}-{k}.md").write_text(f"note {k} of day {d}\n", encoding="utf-8")
+    oldest = notes / "2020-01-01-0.md"
     app = make_app(home)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         tree = app.note_list
-        day_nodes = list(tree.root.children)
         assert len(tree.listed_paths) == days * 5
-        assert len(day_nodes) == days
+        children = list(tree.root.children)
+        day_nodes = [n for n in children if isinstance(n.data, DayGroup)]
+        # one page of days, then an "older days" line
+        assert len(day_nodes) == tree.DAYS_PAGE and children[-1].data is MORE
+        assert str(children[-1].label).startswith(f"… {days - tree.DAYS_PAGE} older days")
+        # only the newest days hold note nodes; the rest are filled when expanded
         filled = [n for n in day_nodes if n.children]
-        # only the newest days hold tree nodes; the rest are filled when expanded
         assert filled == day_nodes[: max(tree.EXPAND_NEWEST, tree.EXPAND_NOTES // 5)]
-        assert not day_nodes[-1].children
         day_nodes[-1].expand()
         await pilot.pause()
         assert len(day_nodes[-1].children) == 5
+        # enter on the "older days" line lists the next page
+        tree.focus()
+        tree.move_cursor(children[-1])
+        await pilot.press("enter")
+        await pilot.pause()
+        assert len([n for n in tree.root.children if isinstance(n.data, DayGroup)]) == 2 * tree.DAYS_PAGE
+        # revealing a note behind the line lists its day
+        assert tree.reveal(oldest)
+        assert tree.cursor_node.data.path == oldest
+        assert tree.root.children[-1].data is not MORE
 
 
 def test_store_contract_used_by_the_app(home):

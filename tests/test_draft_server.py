@@ -102,3 +102,18 @@ def test_serve_ready_draft_stop_quit(home, tiny_model_dir):
     finally:
         if srv.proc.poll() is None:
             srv.proc.kill()
+
+
+def test_serve_batch_from_a_file_runs_every_request_then_exits(home, tiny_model_dir):
+    """End of stdin (not quit): the queued drafts all run, then the server exits 0."""
+    add_notes(home)
+    reqs = "".join(json.dumps({"cmd": "draft", "date": DAY.isoformat(), "seed": s, "max_new_tokens": 5, "id": s})
+                   + "\n" for s in range(3))
+    env = {**os.environ, "JOURNAL_TUI_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    r = subprocess.run([sys.executable, "-m", "journal_tui", "draft", "--serve", "--model", str(tiny_model_dir),
+                        "--adapter", "none"], input=reqs, capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    evs = [parse_event_line(ln) for ln in r.stdout.splitlines()]
+    assert all(e is not None for e in evs)
+    assert [e["id"] for e in evs if e["event"] == "done"] == [0, 1, 2]
+    assert evs[0]["event"] == "ready" and evs[0]["adapter"] is None

@@ -11,9 +11,14 @@ from pathlib import Path
 import pytest
 
 from journal_tui.locations import Locations
-from train_helpers import child_env, parse_events, run_train, train_cmd, write_dataset
+from train_helpers import one_torch_thread, child_env, parse_events, run_train, train_cmd, write_dataset
 
 LR = "3e-3"  # a tiny random model needs a larger step than Phi-2's 2e-4 to move in 30 steps
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    yield from one_torch_thread()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,12 @@ import pytest
 
 from journal_tui.training import data, memory
 from journal_tui.training.errors import BadDatasetError
-from train_helpers import write_dataset
+from train_helpers import one_torch_thread, write_dataset
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    yield from one_torch_thread()
 
 
 @pytest.fixture(scope="module")

@@ -49,6 +49,7 @@ def write_dataset(home: Path, *, n_train: int = 40, n_eval: int = 8, texts=TEXTS
 def child_env() -> dict:
     env = dict(os.environ)
     env["HF_HUB_OFFLINE"] = "1"
+    env["OMP_NUM_THREADS"] = "1"  # tiny matmuls: one thread is ~10x faster on a shared 2-core box
     env["PYTHONPATH"] = str(ROOT)
     env.pop("JOURNAL_TUI_HOME", None)
     return env
@@ -75,3 +76,13 @@ def parse_events(stdout: str) -> list[dict]:
         assert isinstance(obj, dict) and "event" in obj, line
         events.append(obj)
     return events
+
+
+def one_torch_thread():
+    """Generator for a fixture: run in-process torch work on one thread, then restore."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)

@@ -121,7 +121,8 @@ class JournalApp(App[int]):
         self.sub_title = str(self.store.root)
         self.editor_pane.start_new(dt.date.today())
         self.editor_pane.editor.focus()
-        self.refresh_notes()
+        # scan once the first frame is out: the scan thread would compete for the GIL
+        self.call_after_refresh(self.refresh_notes)
         self._start_watcher()
 
     def on_unmount(self) -> None:

@@ -29,6 +29,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.screen import ModalScreen
 from textual.widgets import Button, TabbedContent, TabPane
 
 from journal_tui.app.jobs import BuildEvent, DraftEvent, JobExited, JobFailed, MLJobs, TrainEvent, dataset_is_stale
@@ -126,8 +127,15 @@ class MLPanel(Vertical):
             signal = getattr(self.app, "notes_changed_signal", None)
             if signal is not None:
                 signal.subscribe(self, self._notes_changed)
-            if dataset_is_stale(self.locations) and self.locations.notes.is_dir():
-                self._schedule_rebuild(None)
+            self.set_timer(0.5, self._initial_rebuild)
+
+    def _initial_rebuild(self) -> None:
+        """Rebuild a stale dataset once the App's first notes scan is done (not competing with it)."""
+        if not getattr(self.app, "scanned", True):
+            self.set_timer(0.5, self._initial_rebuild)
+            return
+        if self.locations.notes.is_dir() and dataset_is_stale(self.locations):
+            self._schedule_rebuild(None)
 
     def on_unmount(self) -> None:
         if self.jobs is not None:
@@ -150,6 +158,8 @@ class MLPanel(Vertical):
         """Run one of :data:`COMMANDS` (the App's ``ml(NAME)`` action lands here)."""
         if name not in COMMANDS:
             raise ValueError(f"unknown ML command {name!r}; known: {', '.join(COMMANDS)}")
+        if name in ("train", "draft") and isinstance(self.app.screen, ModalScreen):
+            return  # the chords are priority bindings: not behind a dialog (help, confirm, ...)
         getattr(self, f"cmd_{name}")()
 
     def cmd_show_train(self) -> None:

@@ -173,11 +173,34 @@ class _PlainEvents:
 
 
 def handle_draft(args, locations) -> int:
+    """``journal-tui draft``. In events mode, stdout carries events only: anything a library
+    writes to file descriptor 1 is sent to stderr (as ``train`` does)."""
+    import os
+
+    events_mode = args.serve or args.events == "jsonl"
+    if not (events_mode and sys.stdout is sys.__stdout__):
+        return _handle(args, locations, sys.stdout)
+    sys.stdout.flush()
+    saved_fd = os.dup(1)
+    stream = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    try:
+        return _handle(args, locations, stream)
+    finally:
+        stream.flush()
+        os.dup2(saved_fd, 1)
+        os.close(saved_fd)
+        stream.close()
+        sys.stdout = sys.__stdout__
+
+
+def _handle(args, locations, stream) -> int:
     from journal_tui.cli import CliError
     from journal_tui.events import EventWriter
 
     events_mode = args.serve or args.events == "jsonl"
-    events = EventWriter(sys.stdout) if events_mode else _PlainEvents()
+    events = EventWriter(stream) if events_mode else _PlainEvents()
 
     def fail(exc: BaseException) -> int:
         fields = error_fields(exc)

@@ -8,7 +8,9 @@ Requests, one JSON object per stdin line:
   that draft. Drafts are queued and run one at a time.
 * ``{"cmd": "stop"}``: cancel the draft in progress (its ``done`` has finish_reason
   ``cancelled``); ignored when idle.
-* ``{"cmd": "quit"}``, or the end of stdin: cancel any draft and exit 0.
+* ``{"cmd": "quit"}``: cancel the draft in progress, drop queued ones, exit 0 at once (what the
+  app sends before a training run). The end of stdin instead finishes the queued drafts, then
+  exits 0, so ``journal-tui draft --serve < requests.jsonl`` works as a batch.
 
 Events on stdout (journal_tui/events.py): ``ready`` once after loading (model, adapter, device,
 ready_s, quant, merged, decoder, template_version), then per draft ``start``, ``token``
@@ -73,9 +75,7 @@ def _read_requests(stream: IO[str], requests: queue.Queue, cancel: threading.Eve
         else:
             events.emit("error", kind="bad_request", message=f"unknown cmd {cmd!r}", hint="Use draft, stop or quit.",
                         id=req.get("id"))
-    quitting.set()
-    cancel.set()
-    requests.put(None)  # end of stdin: quit
+    requests.put(None)  # end of stdin: finish the queued drafts, then exit
 
 
 def request_settings(req: dict, defaults: dict):

@@ -27,10 +27,17 @@ FLUSH_INTERVAL_S = 0.05
 
 
 def _name(value) -> str:
-    """An adapter/base field of an event as a short string (run id, model id or "none")."""
+    """An adapter/base field of an event as a string (run id, model id or path, or "none")."""
     if isinstance(value, dict):
         return str(value.get("run_id") or value.get("name") or value.get("path") or "?")
     return "none" if value in (None, "") else str(value)
+
+
+def short(name: str | None) -> str:
+    """A model path shown by its last part (``/x/SmolLM2.gguf`` -> ``SmolLM2.gguf``); ids unchanged."""
+    if not name:
+        return "?"
+    return name.rstrip("/").rsplit("/", 1)[-1] if name.startswith(("/", "~", ".")) else name
 
 
 class DraftPane(Vertical):
@@ -49,9 +56,9 @@ class DraftPane(Vertical):
 
     DEFAULT_CSS = """
     DraftPane { height: 1fr; }
-    DraftPane #draft-head { height: auto; }
-    DraftPane #draft-head Static { width: 1fr; padding: 0 1; }
-    DraftPane #draft-head Button { min-width: 10; margin-left: 1; }
+    DraftPane #draft-title { height: auto; padding: 0 1; }
+    DraftPane #draft-head { height: auto; padding: 0 1; }
+    DraftPane #draft-head Button { min-width: 10; margin-right: 1; }
     DraftPane TextArea { height: 1fr; }
     DraftPane #draft-status { height: auto; padding: 0 1; color: $text-muted; }
     DraftPane #draft-error { height: auto; padding: 0 1; color: $error; display: none; }
@@ -92,8 +99,8 @@ class DraftPane(Vertical):
         self._timer = None
 
     def compose(self) -> ComposeResult:
+        yield Static("No draft yet: press [b]d[/b] (or ctrl+g) to draft the selected day's entry.", id="draft-title")
         with Horizontal(id="draft-head"):
-            yield Static("No draft yet: press [b]d[/b] (or ctrl+g) to draft the selected day's entry.", id="draft-title")
             yield Button("Draft (d)", id="draft-start", variant="primary", compact=True)
             yield Button("Stop", id="draft-stop", disabled=True, compact=True)
             yield Button("Accept (ctrl+s)", id="draft-accept", variant="success", disabled=True, compact=True)
@@ -176,7 +183,7 @@ class DraftPane(Vertical):
         if name == "ready":
             self.adapter = _name(ev.get("adapter"))
             self.base = _name(ev.get("model") or ev.get("base"))
-            self._status(f"Draft server ready: {self.base} + adapter {self.adapter} on {ev.get('device', '?')}"
+            self._status(f"Draft server ready: {short(self.base)} + adapter {self.adapter} on {ev.get('device', '?')}"
                          f" (loaded in {ev.get('ready_s', '?')} s). Drafting…")
         elif name == "start":
             if ev.get("adapter") is not None:
@@ -201,7 +208,7 @@ class DraftPane(Vertical):
             tps = ev.get("tokens_per_s")
             tps_txt = f"{float(tps):.1f} tokens/s" if isinstance(tps, (int, float)) else ""
             self._status(
-                f"Written by adapter [b]{self.adapter}[/b] on base [b]{self.base}[/b] · finish_reason "
+                f"Written by adapter [b]{self.adapter}[/b] on base [b]{short(self.base)}[/b] · finish_reason "
                 f"{self.finish_reason} · {ev.get('new_tokens', '?')} new tokens {('· ' + tps_txt) if tps_txt else ''}\n"
                 "Edit freely, then Accept (ctrl+s) to save it as the day's entry, or press d to regenerate."
             )

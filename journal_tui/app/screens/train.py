@@ -65,9 +65,9 @@ class TrainPanel(Vertical):
 
     DEFAULT_CSS = """
     TrainPanel { height: 1fr; }
-    TrainPanel #train-head { height: auto; }
-    TrainPanel #train-head Static { width: 1fr; padding: 0 1; }
-    TrainPanel #train-head Button { min-width: 12; margin-left: 1; }
+    TrainPanel #train-state { height: auto; padding: 0 1; }
+    TrainPanel #train-head { height: auto; padding: 0 1; }
+    TrainPanel #train-head Button { min-width: 12; margin-right: 1; }
     TrainPanel ProgressBar { padding: 0 1; }
     TrainPanel #train-stats { height: auto; padding: 0 1; color: $text-muted; }
     TrainPanel #train-error { height: auto; padding: 0 1; color: $error; display: none; }
@@ -87,8 +87,8 @@ class TrainPanel(Vertical):
         self.last_done: dict | None = None
 
     def compose(self) -> ComposeResult:
+        yield Static(self._head_text(), id="train-state")
         with Horizontal(id="train-head"):
-            yield Static(self._head_text(), id="train-state")
             yield Button("Train (t)", id="train-start", variant="primary", compact=True)
             yield Button("Cancel", id="train-cancel", variant="error", disabled=True, compact=True)
         yield LossChart(id="loss-chart")
