@@ -5,7 +5,9 @@ Method: the real console script (``python -m journal_tui --home TMP``) runs unde
 pseudo-terminal (120x36, TERM=xterm-256color). The clock starts just before the process is
 spawned; "first screen" is when the bytes written to the terminal contain the search box's
 placeholder (the sidebar is painted), "list ready" is when they contain ``N notes`` (the
-scan worker finished and the list was drawn). ctrl+q then quits. Each case runs ``--repeat``
+scan worker finished and the list was drawn). At each of these moments the CPU time the
+process had used (user + system, from /proc) is recorded too: on a shared machine wall time
+includes waiting for a core, CPU time much less so. ctrl+q then quits. Each case runs ``--repeat``
 times; the median is reported. "cold" is the first launch on a fresh home (every file parsed,
 the notes index cache written to home/cache), "warm" the launches after it.
 
@@ -70,9 +72,21 @@ def generate_notes(notes_dir: Path, count: int, *, seed: int = 7) -> None:
         (folder / f"{created:%Y-%m-%d-%H%M%S}-{i}.md").write_text(text, encoding="utf-8")
 
 
-def _read_until(fd: int, marks: list[bytes], start: float, deadline: float) -> dict[bytes, float]:
-    """Read the pty until every mark was seen (or the deadline); returns mark -> seconds."""
+def _cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system, all threads) the process has used so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _read_until(fd: int, marks: list[bytes], start: float, deadline: float,
+                pid: int | None = None) -> tuple[dict[bytes, float], dict[bytes, float | None]]:
+    """Read the pty until every mark was seen (or the deadline). Returns mark -> wall seconds
+    and mark -> CPU seconds the process had used by then."""
     seen: dict[bytes, float] = {}
+    cpu: dict[bytes, float | None] = {}
     buf = b""
     while len(seen) < len(marks) and time.perf_counter() < deadline:
         ready, _, _ = select.select([fd], [], [], 0.05)
@@ -89,8 +103,9 @@ def _read_until(fd: int, marks: list[bytes], start: float, deadline: float) -> d
         for m in marks:
             if m not in seen and m in buf:
                 seen[m] = now
+                cpu[m] = _cpu_s(pid) if pid else None
         buf = buf[-4096:]  # marks are short; keep a tail for ones split across reads
-    return seen
+    return seen, cpu
 
 
 def launch_once(home: Path, count: int, timeout: float = 120.0) -> dict:
@@ -105,7 +120,7 @@ def launch_once(home: Path, count: int, timeout: float = 120.0) -> dict:
                             stdout=slave, stderr=slave, env=env, cwd=ROOT, start_new_session=True)
     os.close(slave)
     try:
-        seen = _read_until(master, [FIRST_SCREEN_MARK, list_mark], start, start + timeout)
+        seen, cpu = _read_until(master, [FIRST_SCREEN_MARK, list_mark], start, start + timeout, proc.pid)
         os.write(master, b"\x11")  # ctrl+q
         try:
             proc.wait(timeout=20)
@@ -122,6 +137,7 @@ def launch_once(home: Path, count: int, timeout: float = 120.0) -> dict:
     finally:
         os.close(master)
     return {"first_screen_s": seen.get(FIRST_SCREEN_MARK), "list_ready_s": seen.get(list_mark),
+            "first_screen_cpu_s": cpu.get(FIRST_SCREEN_MARK), "list_ready_cpu_s": cpu.get(list_mark),
             "exit_status": proc.returncode}
 
 
@@ -196,6 +212,8 @@ def run(counts: list[int], repeat: int) -> dict:
                 "cold": cold,
                 "warm_first_screen_s": _median([w["first_screen_s"] for w in warm]),
                 "warm_list_ready_s": _median([w["list_ready_s"] for w in warm]),
+                "warm_first_screen_cpu_s": _median([w["first_screen_cpu_s"] for w in warm]),
+                "warm_list_ready_cpu_s": _median([w["list_ready_cpu_s"] for w in warm]),
                 "warm_runs": warm,
             }
             results["cases"].append(case)

@@ -376,6 +376,18 @@ def test_cache_keeps_front_matter_values(store, tmp_path):
     assert [n.meta for n in store.scan().notes if n.path.name == "y.md"] == [{"plain": [1, {"a": "b"}]}]
 
 
+def test_yaml_alias_bomb_does_not_hang_the_cache(store, tmp_path):
+    # each level holds ten references to the one before: ~10^7 list nodes if walked naively
+    lines, prev = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]'], "a"
+    for name in "bcdefg":
+        lines.append(f"{name}: &{name} [" + ", ".join(["*" + prev] * 10) + "]")
+        prev = name
+    write(tmp_path / "notes/bomb.md", "---\n" + "\n".join(lines) + "\n---\nstill a note #x\n")
+    for _ in range(2):  # the second scan goes through the cache path as well
+        (note,) = store.scan().notes
+        assert note.body == "still a note #x\n" and note.tags == ["x"] and len(note.meta["g"]) == 10
+
+
 def test_unwritable_cache_is_not_an_error(tmp_path):
     write(tmp_path / "notes/a.md", "a")
     blocker = write(tmp_path / "cache-is-a-file", "not a folder")

@@ -130,29 +130,32 @@ def _summary(note) -> str:
     return ""
 
 
-def _table(notes) -> str:
+def _width() -> int:
     import os
 
+    cols = os.environ.get("COLUMNS", "")
+    if cols.isdigit() and int(cols) > 0:
+        return int(cols)
     try:
-        width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(sys.stdout.fileno()).columns
-    except (ValueError, OSError):
-        try:
-            width = os.get_terminal_size(sys.stdout.fileno()).columns
-        except (OSError, ValueError):
-            width = 120
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError):
+        return 120
+
+
+def _table(notes) -> str:
+    """A compact table: day, time, kind, id (never shortened: it is what show/rm take), then
+    the title or first line and the tags, cut to the terminal width."""
+    width = _width()
     rows = []
     for n in notes:
         time = n.created.strftime("%H:%M") if n.created else ""
         tags = " ".join("#" + t for t in n.tags)
         rows.append((n.date.isoformat(), time, n.kind, n.id, _summary(n), tags))
-    id_w = min(max((len(r[3]) for r in rows), default=2), 48)
+    id_w = min(max((len(r[3]) for r in rows), default=2), 60)
     out = [f"{'DATE':<10}  {'TIME':<5}  {'KIND':<5}  {'ID':<{id_w}}  TITLE / FIRST LINE"]
-    fixed = 10 + 2 + 5 + 2 + 5 + 2 + id_w + 2
     for d, t, k, i, s, tags in rows:
-        if len(i) > id_w:
-            i = "…" + i[-(id_w - 1):]
         rest = s + (f"  {tags}" if tags else "")
-        room = max(width - fixed, 20)
+        room = max(width - (10 + 2 + 5 + 2 + 5 + 2 + max(id_w, len(i)) + 2), 20)
         if len(rest) > room:
             rest = rest[: room - 1] + "…"
         out.append(f"{d:<10}  {t:<5}  {k:<5}  {i:<{id_w}}  {rest}")

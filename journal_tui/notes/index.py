@@ -53,36 +53,49 @@ def stat_key(st) -> StatKey:
     return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 
+#: most containers one note's front matter may hold and still be cached (YAML aliases can make
+#: a small file expand into billions of nodes; such front matter is re-parsed when needed)
+MAX_META_NODES = 100_000
+
+
 def encode_meta(meta: dict) -> tuple[Any, bool]:
     """(marshal-safe front matter, True when it needed no tagging so needs no decoding).
-    Raises ValueError for a type YAML's safe loader does not produce."""
-    tagged: list[bool] = []
-    value = encode_value(meta, tagged)
-    return value, not tagged
+
+    Raises:
+        ValueError: a type YAML's safe loader does not produce, or more than
+            :data:`MAX_META_NODES` containers (alias bombs).
+    """
+    state = [0, MAX_META_NODES]  # [values tagged, containers still allowed]
+    value = encode_value(meta, state)
+    return value, not state[0]
 
 
-def encode_value(v: Any, tagged: list | None = None) -> Any:
-    """Front matter value -> marshal-safe value (dates, datetimes, tuples and sets become tagged
-    tuples or frozensets; ``tagged`` gets an entry when that happens). Raises ValueError for a
-    type YAML's safe loader does not produce."""
+def encode_value(v: Any, state: list | None = None) -> Any:
+    """Front matter value -> marshal-safe value: dates, datetimes and tuples become tagged
+    tuples, sets frozensets. ``state`` is ``[tagged count, container budget]`` (see
+    :func:`encode_meta`). Raises ValueError as :func:`encode_meta` does."""
     if v is None or isinstance(v, (str, bool, int, float, bytes)):
         return v
-    if tagged is None:
-        tagged = []
-    if not isinstance(v, (dict, list)):
-        tagged.append(True)
+    if state is None:
+        state = [0, MAX_META_NODES]
     if isinstance(v, dt.datetime):
+        state[0] += 1
         return ("\0t", v.isoformat())
     if isinstance(v, dt.date):
+        state[0] += 1
         return ("\0d", v.isoformat())
+    state[1] -= 1
+    if state[1] < 0:
+        raise ValueError("front matter too large to cache")
     if isinstance(v, dict):
-        return {encode_value(k, tagged): encode_value(x, tagged) for k, x in v.items()}
+        return {encode_value(k, state): encode_value(x, state) for k, x in v.items()}
     if isinstance(v, list):
-        return [encode_value(x, tagged) for x in v]
+        return [encode_value(x, state) for x in v]
+    state[0] += 1
     if isinstance(v, tuple):
-        return ("\0T", [encode_value(x, tagged) for x in v])
+        return ("\0T", [encode_value(x, state) for x in v])
     if isinstance(v, (set, frozenset)):
-        return frozenset(encode_value(x, tagged) for x in v)
+        return frozenset(encode_value(x, state) for x in v)
     raise ValueError(f"cannot cache a {type(v).__name__}")
 
 
