@@ -87,10 +87,11 @@ def write_notes(home: Path, max_chars: int) -> int:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", type=Path, help="journal-tui home to use (default: a new temp folder)")
-    ap.add_argument("--max-entry-chars", type=int, default=900)
-    ap.add_argument("--max-steps", type=int, default=120)
+    ap.add_argument("--max-entry-chars", type=int, default=600)
+    ap.add_argument("--max-steps", type=int, default=18, help="about 3 epochs of the 600-character days")
+    ap.add_argument("--eval-steps", type=int, default=6)
     ap.add_argument("--learning-rate", type=float, default=1e-3)
-    ap.add_argument("--max-new-tokens", type=int, default=400)
+    ap.add_argument("--max-new-tokens", type=int, default=300)
     ap.add_argument("--drafts", type=int, default=10)
     ap.add_argument("--skip-train", action="store_true", help="reuse the home's latest adapter")
     args = ap.parse_args()
@@ -102,7 +103,8 @@ def main() -> int:
     if not args.skip_train:
         print(jt(home, "dataset", "build").stdout.strip()[-400:], flush=True)
         r = jt(home, "train", "--model", str(gguf), "--max-steps", str(args.max_steps),
-               "--learning-rate", str(args.learning_rate), "--events", "jsonl", "--seed", "0", check=False)
+               "--learning-rate", str(args.learning_rate), "--eval-steps", str(args.eval_steps),
+               "--events", "jsonl", "--seed", "0", check=False)
         events = [json.loads(ln) for ln in r.stdout.splitlines() if ln.startswith("{")]
         done = [e for e in events if e["event"] in ("done", "error")]
         if r.returncode != 0 or not done or done[-1]["event"] != "done":

@@ -188,8 +188,12 @@ def peak(device: str) -> float:
     return torch.cuda.max_memory_allocated() / 1024**3 if device == "cuda" else float("nan")
 
 
-def row_product(profile: str, model_dir: Path, examples, steps: int, warmup: int, smoke: bool) -> dict:
-    """journal-tui's own path: the same calls run_training makes."""
+def row_product(name: str, model_dir: Path, examples, steps: int, warmup: int, smoke: bool, out: Path | None = None) -> dict:
+    """journal-tui's own path: the same calls run_training makes. ``name`` is a profile, or
+    ``auto-mbN`` (diagnostic: auto with N-token micro-batches and optimizer steps), or
+    ``auto-prof`` (auto, then a torch.profiler table of 2 steps written to ``out``)."""
+    profile = "low-memory" if name == "low-memory" else "auto"
+    forced = int(name.split("-mb")[1]) if "-mb" in name else None
     import torch
     from transformers import get_cosine_schedule_with_warmup
 
@@ -210,7 +214,7 @@ def row_product(profile: str, model_dir: Path, examples, steps: int, warmup: int
     static = (torch.cuda.memory_allocated() if device == "cuda" else 0) + 16 * lora_params
     free = torch.cuda.mem_get_info()[0] if device == "cuda" else None
     plan = memory.plan_memory(profile, device, model.config, max_length=max_length, total_tokens=sum(lengths),
-                              free_bytes=free, static_bytes=static)
+                              free_bytes=free, static_bytes=static, token_budget=forced, step_tokens=forced)
     model, trainable, _, _ = apply_lora(model, quant="none" if smoke else "nf4", r=32, alpha=64,
                                         gradient_checkpointing=plan.gradient_checkpointing)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -230,7 +234,17 @@ def row_product(profile: str, model_dir: Path, examples, steps: int, warmup: int
             padded += res.padded_tokens
     sync(device)
     t = time.perf_counter() - t0
-    return {"name": profile, "real_tokens_per_s": real / t, "padding_fraction": 1 - real / padded,
+    if name == "auto-prof" and out is not None:
+        from torch.profiler import ProfilerActivity, profile as tprofile
+
+        acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
+        with tprofile(activities=acts) as prof:
+            for k in range(2):
+                stepper.step(plan_steps[k])
+            sync(device)
+        key = "cuda_time_total" if device == "cuda" else "cpu_time_total"
+        (out / "profile-auto.txt").write_text(prof.key_averages().table(sort_by=key, row_limit=40, max_name_column_width=70))
+    return {"name": name, "real_tokens_per_s": real / t, "padding_fraction": 1 - real / padded,
             "step_time_s": t / steps, "peak_mem_gib": peak(device), "timed_steps": steps,
             "tokens_per_step": real / steps, "plan": plan.to_json(), "trainable_params": trainable,
             "split": stepper.split}
@@ -300,7 +314,7 @@ def child(args) -> None:
     if args.row == "original":
         res = row_original(model_dir, examples, args.steps_original, args.warmup, args.smoke)
     else:
-        res = row_product(args.row, model_dir, examples, args.steps, args.warmup, args.smoke)
+        res = row_product(args.row, model_dir, examples, args.steps, args.warmup, args.smoke, Path(args.out))
     print("ROW " + json.dumps(res), flush=True)
 
 
@@ -333,12 +347,14 @@ def main() -> None:
             print("  cli:", json.dumps({k: full[k] for k in ("exit", "wall_s_load_included", "events")}), flush=True)
             continue
         cmd = [sys.executable, __file__, "--row", name, "--model-dir", args.model_dir, "--tokens", str(args.tokens),
-               "--steps", str(args.steps), "--steps-original", str(args.steps_original), "--warmup", str(args.warmup)]
+               "--steps", str(args.steps), "--steps-original", str(args.steps_original), "--warmup", str(args.warmup),
+               "--out", str(out)]
         if args.smoke:
             cmd.append("--smoke")
         ts = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
-        (out / f"row-{name}.log").write_text((proc.stdout + proc.stderr)[-30000:])
+        with open(out / "rows.log", "a") as f:
+            f.write(f"===== {name} (exit {proc.returncode})\n" + (proc.stdout + proc.stderr)[-20000:] + "\n")
         line = next((l for l in proc.stdout.splitlines() if l.startswith("ROW ")), None)
         if line is None:
             print(f"row {name} FAILED (exit {proc.returncode}):\n{proc.stderr[-3000:]}", flush=True)
@@ -346,6 +362,7 @@ def main() -> None:
             continue
         row = json.loads(line[4:])
         row["row_wall_s"] = time.perf_counter() - ts
+        row["diagnostic"] = name not in ("original", "auto", "low-memory")
         rows.append(row)
         print(f"  {name}: {row['real_tokens_per_s']:.0f} tok/s, peak {row['peak_mem_gib']:.2f} GiB", flush=True)
     base = next((r["real_tokens_per_s"] for r in rows if r["name"] == "original" and "error" not in r), None)

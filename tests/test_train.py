@@ -258,3 +258,20 @@ def test_chunked_loss_equals_full_loss(tiny_model_dir):
         total, n = chunked_lm_loss(model, batch, chunk=3)
     assert n == int((batch["labels"][:, 1:] != -100).sum())
     assert math.isclose(float(total) / n, float(full), rel_tol=1e-5)
+
+
+def test_fused_gelu_is_the_same_function(tiny_model_dir):
+    import torch
+
+    from journal_tui.training import models
+    from journal_tui.training.lora import fuse_activations
+
+    src = models.ModelSource("tiny", "folder", tiny_model_dir, "tiny", config={"model_type": "phi"})
+    model = models.load_base_model(src, quant="none", device="cpu")
+    ids = torch.tensor([[5, 17, 99, 3, 250, 41]])
+    with torch.no_grad():
+        before = model(input_ids=ids).logits
+        assert fuse_activations(model) == 2  # one per layer of the 2-layer tiny Phi
+        after = model(input_ids=ids).logits
+    assert not any(type(m).__name__ == "NewGELUActivation" for m in model.modules())
+    torch.testing.assert_close(after, before, rtol=1e-5, atol=1e-5)

@@ -92,7 +92,7 @@ def choose_plan(source, *, device: str, quant: str = "auto", decoder: str = "aut
         dec = "eager" if decoder == "auto" else decoder
         if dec == "cuda-graph":
             raise ValueError("decoder cuda-graph needs a CUDA GPU")
-        return Plan("none", True, dec, "CPU: fp32, adapter merged", length if dec == "static" else None)
+        return Plan("none", True, dec, "CPU: fp32 (an adapter is merged)", length if dec == "static" else None)
     if quant in ("nf4", "int8"):
         dec = "eager" if decoder == "auto" else decoder
         if dec != "eager":

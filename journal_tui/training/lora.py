@@ -107,6 +107,7 @@ def apply_lora(
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
     targets = check_targets(model, targets or default_targets(model.config.model_type))
+    fuse_activations(model)
     gc_kwargs = {"use_reentrant": False}
     if quant in ("nf4", "int8"):
         model = prepare_model_for_kbit_training(
@@ -143,3 +144,23 @@ def estimate_lora_params(model, targets, r: int) -> int:
         if name.rsplit(".", 1)[-1] in targets and hasattr(module, "in_features"):
             total += int(r) * (module.in_features + module.out_features)
     return total
+
+
+def fuse_activations(model) -> int:
+    """Replace transformers' Python ``NewGELUActivation`` (``gelu_new``, Phi-2's MLP activation:
+    7 elementwise kernels, 4 saved tensors of batch x intermediate each for backward) with
+    ``torch.nn.GELU(approximate="tanh")``: the same function, 0.5x(1 + tanh(sqrt(2/pi)(x +
+    0.044715x^3))) (Hendrycks & Gimpel 2016), as one fused kernel that saves only its input.
+    For Phi-2 at 6k tokens per micro-batch that is ~12 GB less activation memory.
+
+    Returns:
+        the number of modules replaced.
+    """
+    import torch
+
+    swaps = [(name, mod) for name, mod in model.named_modules() if type(mod).__name__ == "NewGELUActivation"]
+    for name, _ in swaps:
+        parent_name, _, leaf = name.rpartition(".")
+        parent = model.get_submodule(parent_name) if parent_name else model
+        setattr(parent, leaf, torch.nn.GELU(approximate="tanh"))
+    return len(swaps)

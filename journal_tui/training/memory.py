@@ -80,6 +80,7 @@ def plan_memory(
     free_bytes: int | None = None,
     static_bytes: int = 0,
     token_budget: int | None = None,
+    step_tokens: int | None = None,
 ) -> MemoryPlan:
     """Choose the micro-batch token budget and checkpointing for ``profile`` on ``device``.
 
@@ -90,13 +91,14 @@ def plan_memory(
         free_bytes: free GPU memory now (CUDA; after model + adapter are loaded).
         static_bytes: GPU memory already allocated by model, adapter (and optimizer state to come).
         token_budget: force a budget (benchmarks, tests); checkpointing then follows the profile.
+        step_tokens: force the tokens per optimizer step (benchmark sweeps).
 
     Raises:
         ValueError: unknown profile.
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}")
-    step_tokens = step_tokens_for(total_tokens, max_length)
+    step_tokens = int(step_tokens or step_tokens_for(total_tokens, max_length))
     checkpointing = profile == "low-memory"
     loss_chunk = 512 if profile == "low-memory" else 4096
     if token_budget is not None:

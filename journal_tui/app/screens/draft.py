@@ -58,7 +58,7 @@ class DraftPane(Vertical):
     DraftPane { height: 1fr; }
     DraftPane #draft-title { height: auto; padding: 0 1; }
     DraftPane #draft-head { height: auto; padding: 0 1; }
-    DraftPane #draft-head Button { min-width: 10; margin-right: 1; }
+    DraftPane #draft-head Button { width: auto; min-width: 8; margin-right: 1; }
     DraftPane TextArea { height: 1fr; }
     DraftPane #draft-status { height: auto; padding: 0 1; color: $text-muted; }
     DraftPane #draft-error { height: auto; padding: 0 1; color: $error; display: none; }
@@ -205,6 +205,9 @@ class DraftPane(Vertical):
             if isinstance(final, str) and (final.strip() or self.finish_reason != "cancelled"):
                 self.text_area.load_text(final)
             self._set_state("done")
+            if self.day is not None:
+                self.query_one("#draft-title", Static).update(
+                    f"Draft of the entry for [b]{self.day.isoformat()} {self.day:%A}[/b]")
             tps = ev.get("tokens_per_s")
             tps_txt = f"{float(tps):.1f} tokens/s" if isinstance(tps, (int, float)) else ""
             self._status(

@@ -67,7 +67,7 @@ class TrainPanel(Vertical):
     TrainPanel { height: 1fr; }
     TrainPanel #train-state { height: auto; padding: 0 1; }
     TrainPanel #train-head { height: auto; padding: 0 1; }
-    TrainPanel #train-head Button { min-width: 12; margin-right: 1; }
+    TrainPanel #train-head Button { width: auto; min-width: 8; margin-right: 1; }
     TrainPanel ProgressBar { padding: 0 1; }
     TrainPanel #train-stats { height: auto; padding: 0 1; color: $text-muted; }
     TrainPanel #train-error { height: auto; padding: 0 1; color: $error; display: none; }
