@@ -168,7 +168,7 @@ def test_bad_inputs_in_process(case, kind, tmp_path, tiny_model_dir, capfd):
     events = parse_events(capfd.readouterr().out)
     err = events[-1]
     assert err["event"] == "error" and err["kind"] == kind and err["message"] and err["hint"]
-    assert (tmp_path / "logs" / "train.log").exists()
+    assert len(list((tmp_path / "logs").glob("train-*.log"))) == 1
 
 
 def test_missing_hub_model_says_how_to_get_it(tmp_path):
@@ -275,3 +275,50 @@ def test_fused_gelu_is_the_same_function(tiny_model_dir):
         after = model(input_ids=ids).logits
     assert not any(type(m).__name__ == "NewGELUActivation" for m in model.modules())
     torch.testing.assert_close(after, before, rtol=1e-5, atol=1e-5)
+
+
+def test_cuda_oom_halves_micro_batches_and_retries(tiny_model_dir, monkeypatch):
+    import torch
+
+    from journal_tui.training import data, models
+    from journal_tui.training.lora import apply_lora
+    from journal_tui.training.step import Stepper
+
+    src = models.ModelSource("tiny", "folder", tiny_model_dir, "tiny", config={"model_type": "phi"})
+    tok = models.load_tokenizer(src)
+    model, *_ = apply_lora(models.load_base_model(src, quant="none", device="cpu"), quant="none", r=4, alpha=8)
+    rows = [{"input": "<<journal>>\n", "output": t} for t in ("Lunch with Sam.", "Read two chapters.", "Ran.", "Slept.")]
+    ex = data.tokenize_rows(rows, tok)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad])
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
+    warnings, seen = [], []
+    stepper = Stepper(model, opt, sched, ex, tok.pad_token_id, "cpu", on_warning=warnings.append)
+    real_step = stepper._step
+
+    def flaky(batches):
+        seen.append([len(b) for b in batches])
+        if max(len(b) for b in batches) > 1:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real_step(batches)
+
+    monkeypatch.setattr(stepper, "_step", flaky)
+    res = stepper.step([[0, 1, 2, 3]])
+    assert seen == [[4], [2, 2], [1, 1, 1, 1]] and stepper.split == 4
+    assert len(warnings) == 2 and "halved" in warnings[0] and "accumulation doubled" in warnings[0]
+    assert math.isfinite(res.loss) and res.label_tokens == sum(e.label_count for e in ex)
+
+
+def test_cli_flags_override_config(tmp_path):
+    from journal_tui.config import settings
+    from journal_tui.training.errors import BadSettingError
+    from journal_tui.training.loop import TrainSettings
+
+    cfg_file = tmp_path / "config.toml"
+    cfg_file.write_text('[model]\nbase = "my/model"\n[train]\nmax_steps = 7\nlora_r = 8\nlearning_rate = 1e-4\n')
+    cfg = settings(cfg_file)
+    s = TrainSettings.from_config(cfg, {"lora_r": 16, "epochs": None, "max_steps": None})
+    assert (s.model, s.max_steps, s.lora_r, s.learning_rate) == ("my/model", 7, 16, 1e-4)
+    s = TrainSettings.from_config(cfg, {"epochs": 2.0, "max_steps": None})
+    assert s.max_steps is None and s.epochs == 2.0  # --epochs on the command line beats max_steps from config
+    with pytest.raises(BadSettingError, match="learning_rate"):
+        TrainSettings.from_config(cfg, {"learning_rate": 5.0})

@@ -2,7 +2,7 @@
 
 ``train --events jsonl`` prints only JSON events on stdout (journal_tui/events.py): start, log,
 eval, checkpoint, warning, done, error. Library chatter, Python logging and warnings go to
-``home/logs/train-RUN_ID.log`` (``train.log`` before the run id is known); anything a library
+``home/logs/train-RUN_ID.log``; anything a library
 prints to file descriptor 1 is sent to stderr. Without ``--events`` a progress line is shown and
 events are only written to the run's events.jsonl.
 
@@ -11,7 +11,6 @@ Exit status: 0 done; 1 training error (error event); 3 cancelled; 2 bad command 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -94,9 +93,15 @@ def _quiet_libraries(log_path):
 
 
 def train_command(args, locations) -> int:
+    from journal_tui.config import ConfigError
     from journal_tui.config import settings as read_settings
     from journal_tui.events import EventWriter
 
+    from journal_tui.cli import CliError
+    from journal_tui.training.adapters import RUN_ID_RE
+
+    if args.resume and not RUN_ID_RE.match(args.resume):
+        raise CliError(f"--resume {args.resume!r}: not a run id (YYYYMMDD-HHMMSS-xxxx, a folder name in runs/)")
     json_mode = args.events == "jsonl"
     real_stdout = sys.stdout
     saved_fd = None
@@ -107,8 +112,11 @@ def train_command(args, locations) -> int:
         real_stdout = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
         os.dup2(2, 1)
         sys.stdout = sys.stderr
-    events = EventWriter(stream=real_stdout if json_mode else None)
-    log_handler = _quiet_libraries(locations.logs / "train.log")
+    events = EventWriter(stream=real_stdout if json_mode else _HumanStream(sys.stdout))
+    from journal_tui.training.loop import new_run_id
+
+    run_id = args.resume or new_run_id()
+    log_handler = _quiet_libraries(locations.logs / f"train-{run_id}.log")
     try:
         from journal_tui.training.errors import TrainingError
         from journal_tui.training.loop import TrainSettings, run_training
@@ -119,11 +127,12 @@ def train_command(args, locations) -> int:
         try:
             cfg = read_settings(locations.config_file)
             s = TrainSettings.from_config(cfg, overrides)
-            done = run_training(locations, s, events, resume=args.resume, progress=None if json_mode else _progress)
+            run_training(locations, s, events, resume=args.resume, run_id=run_id)
+        except ConfigError as e:
+            events.emit("error", kind="bad_setting", message=str(e), hint="Fix config.toml; it was left unchanged.")
+            return 1
         except TrainingError as e:
             events.emit("error", **e.to_event())
-            if not json_mode:
-                print(f"\njournal-tui: {e.message}\n  {e.hint}", file=sys.stderr)
             return 3 if e.kind == "cancelled" else 1
         except Exception as e:  # noqa: BLE001 - any crash becomes an error event for the app
             import logging
@@ -135,9 +144,6 @@ def train_command(args, locations) -> int:
             if not json_mode:
                 traceback.print_exc()
             return 1
-        if not json_mode:
-            print(f"\nadapter {done['run_id']}: eval_loss {done['base_eval_loss']:.4f} -> {done['best_eval_loss']:.4f} "
-                  f"({done['adapter_path']})")
         return 0
     finally:
         events.close()
@@ -152,13 +158,41 @@ def train_command(args, locations) -> int:
             sys.stdout = sys.__stdout__
 
 
-def _progress(ev: dict) -> None:
-    if ev["event"] == "log":
-        line = (f"step {ev['step']}  epoch {ev['epoch']:.2f}  loss {ev['loss']:.4f}  lr {ev['learning_rate']:.2e}  "
-                f"{ev['tokens_per_s']:.0f} tok/s  peak {ev['peak_mem_gib']:.2f} GiB  eta {ev['eta_s']:.0f}s")
-    else:
-        line = f"step {ev['step']}  eval_loss {ev['eval_loss']:.4f}"
-    print(line, flush=True)
+class _HumanStream:
+    """Turns the JSON event lines into a readable progress log (``train`` without ``--events``)."""
+
+    def __init__(self, out) -> None:
+        self.out = out
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def write(self, line: str) -> None:
+        ev = json.loads(line)
+        kind = ev["event"]
+        if kind == "start":
+            text = (f"run {ev['run_id']}: {ev['model']} ({ev['quant']} on {ev['device']}), {ev['examples']} examples, "
+                    f"max_length {ev['max_length']}, {ev['total_steps']} steps, {ev['trainable_params']:,} trainable params")
+        elif kind == "log":
+            text = (f"step {ev['step']}/{self._total}  epoch {ev['epoch']:.2f}  loss {ev['loss']:.4f}  "
+                    f"lr {ev['learning_rate']:.2e}  {ev['tokens_per_s']:.0f} tok/s  peak {ev['peak_mem_gib']:.2f} GiB  "
+                    f"eta {ev['eta_s']:.0f}s")
+        elif kind == "eval":
+            text = f"step {ev['step']}  eval_loss {ev['eval_loss']:.4f}"
+        elif kind == "warning":
+            text = f"warning: {ev['message']}"
+        elif kind == "done":
+            text = (f"adapter {ev['run_id']}: eval_loss {ev['base_eval_loss']:.4f} -> {ev['best_eval_loss']:.4f} "
+                    f"({ev['adapter_path']}{'' if ev['promoted'] else ', not made latest'})")
+        elif kind == "error":
+            text = f"journal-tui: {ev['message']}\n  {ev['hint']}"
+        else:
+            return
+        if kind == "start":
+            self._total = ev["total_steps"]
+        print(text, file=self.out, flush=True)
+
+    _total = "?"
 
 
 def adapters_list(args, locations) -> int:

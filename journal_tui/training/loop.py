@@ -15,11 +15,13 @@ reloads the checkpoint and continues with the step count carried on.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import secrets
+import shutil
 import signal
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -139,9 +141,13 @@ def run_training(
     resume: str | None = None,
     progress: Callable[[dict], None] | None = None,
     stop: _StopFlag | None = None,
+    run_id: str | None = None,
 ) -> dict:
-    """Train one adapter. Every event goes through ``events`` (an EventWriter; the caller tees
-    it to the run's events.jsonl via ``events.set_tee``).
+    """Train one adapter. Every event goes through ``events`` (an EventWriter); it is tee'd to
+    ``runs/RUN_ID/events.jsonl`` and copied into the adapter folder.
+
+    SIGTERM/SIGINT handlers are installed for the whole call (then restored): a signal makes
+    the run checkpoint before its next step and raise CancelledError.
 
     Returns:
         the ``done`` event's dict.
@@ -150,17 +156,28 @@ def run_training(
         TrainingError subclasses (model_missing, no_gpu, bad_dataset, bad_targets, nan, oom,
         cancelled, bad_resume, bad_setting); the caller turns them into ``error`` events.
     """
+    stop = stop or _StopFlag()
+    stop.install()
+    try:
+        return _run(locations, settings, events, resume=resume, progress=progress, stop=stop, run_id=run_id)
+    finally:
+        stop.restore()
+
+
+def _run(locations, settings, events, *, resume, progress, stop, run_id) -> dict:
     import torch
     from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
 
-    from journal_tui.fsutil import ensure_dir
+    from transformers import get_cosine_schedule_with_warmup
+
+    from journal_tui.fsutil import atomic_write_json, ensure_dir
     from journal_tui.training import checkpoint as ckpt
     from journal_tui.training import data, memory
-    from journal_tui.training.lora import apply_lora
+    from journal_tui.training.adapters import promote_staged
+    from journal_tui.training.lora import apply_lora, estimate_lora_params
     from journal_tui.training.models import load_base_model, load_tokenizer, pick_device, resolve_model_source, resolve_quant
     from journal_tui.training.step import Stepper
 
-    stop = stop or _StopFlag()
     t0 = time.monotonic()
     state: dict[str, Any] = {}
     if resume:
@@ -168,7 +185,7 @@ def run_training(
         settings = TrainSettings(**{**asdict(TrainSettings()), **state["settings"]})
         run_id = resume
     else:
-        run_id = new_run_id()
+        run_id = run_id or new_run_id()
     run_dir = ensure_dir(Path(locations.runs) / run_id)
     events.set_tee(run_dir / "events.jsonl")
 
@@ -204,8 +221,6 @@ def run_training(
     if state:
         plan = memory.MemoryPlan(**state["plan"])
     else:
-        from journal_tui.training.lora import estimate_lora_params
-
         # LoRA weights, grads and AdamW moments (fp32: 16 bytes per parameter) come on top.
         lora_bytes = 16 * estimate_lora_params(model, settings.target_modules, settings.lora_r)
         static = (torch.cuda.memory_allocated() if device == "cuda" else 0) + lora_bytes
@@ -227,8 +242,6 @@ def run_training(
     eval_steps = settings.eval_steps or max(1, total_steps // 10)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=settings.learning_rate, weight_decay=0.0, fused=device == "cuda")
-    from transformers import get_cosine_schedule_with_warmup
-
     scheduler = get_cosine_schedule_with_warmup(optimizer, math.ceil(settings.warmup_ratio * total_steps), total_steps)
     stepper = Stepper(
         model, optimizer, scheduler, train_ex, tok.pad_token_id, device, loss_chunk=plan.loss_chunk,
@@ -274,67 +287,63 @@ def run_training(
 
     if start_step == 0:
         base_eval = best_eval = do_eval(0)
-    stop.install()
     window_tokens, window_t = 0, time.monotonic()
     last_step = start_step
     log_every = max(1, min(10, total_steps // 20 or 1))
-    try:
-        for step in range(start_step + 1, total_steps + 1):
-            if stop.set:
-                ckpt.save_checkpoint(run_dir, state=checkpoint_state(last_step),
-                                     lora_state=get_peft_model_state_dict(model), best_state=best_state,
-                                     optimizer=optimizer, scheduler=scheduler)
-                events.emit("checkpoint", step=last_step, path=str(run_dir), reason="cancelled")
-                raise CancelledError(
-                    f"training stopped at step {last_step} of {total_steps}; the adapter was not promoted",
-                    f"Continue with `journal-tui train --resume {run_id}`.",
-                )
-            ts = time.monotonic()
-            res = stepper.step(steps_plan[step - 1])
-            if device == "cuda":
-                torch.cuda.synchronize()
-            dt_s = time.monotonic() - ts
-            train_seconds += dt_s
-            tokens_done += res.real_tokens
-            window_tokens += res.real_tokens
-            last_step = step
-            if step % log_every == 0 or step == total_steps or step == start_step + 1:
-                now = time.monotonic()
-                tps = window_tokens / max(1e-9, now - window_t)
-                window_tokens, window_t = 0, now
-                rate = train_seconds / max(1, step - start_step)
-                ev = events.emit(
-                    "log", step=step, epoch=round(step / steps_per_epoch, 3), loss=res.loss,
-                    learning_rate=scheduler.get_last_lr()[0], grad_norm=res.grad_norm, tokens_per_s=tps,
-                    peak_mem_gib=round(_peak_gib(device), 3), eta_s=round(rate * (total_steps - step), 1),
-                    padding_fraction=round(1 - res.real_tokens / max(1, res.padded_tokens), 4),
-                )
-                if progress:
-                    progress(ev)
-            if step % eval_steps == 0 or step == total_steps:
-                loss = do_eval(step)
-                if loss < best_eval:
-                    best_eval, best_step, bad_evals = loss, step, 0
-                    best_state = {k: v.detach().to("cpu", copy=True) for k, v in get_peft_model_state_dict(model).items()}
-                    events.emit("checkpoint", step=step, eval_loss=loss, reason="best")
-                else:
-                    bad_evals += 1
-                    if bad_evals >= settings.patience:
-                        events.emit("warning", message=f"early stopping at step {step}: eval_loss has not improved for {bad_evals} evals (best {best_eval:.4f} at step {best_step})")
-                        break
-    finally:
-        stop.restore()
+    for step in range(start_step + 1, total_steps + 1):
+        if stop.set:
+            ckpt.save_checkpoint(run_dir, state=checkpoint_state(last_step),
+                                 lora_state=get_peft_model_state_dict(model), best_state=best_state,
+                                 optimizer=optimizer, scheduler=scheduler)
+            events.emit("checkpoint", step=last_step, path=str(run_dir), reason="cancelled")
+            raise CancelledError(
+                f"training stopped at step {last_step} of {total_steps}; the adapter was not promoted",
+                f"Continue with `journal-tui train --resume {run_id}`.",
+            )
+        ts = time.monotonic()
+        res = stepper.step(steps_plan[step - 1])
+        if device == "cuda":
+            torch.cuda.synchronize()
+        dt_s = time.monotonic() - ts
+        train_seconds += dt_s
+        tokens_done += res.real_tokens
+        window_tokens += res.real_tokens
+        last_step = step
+        if step % log_every == 0 or step == total_steps or step == start_step + 1:
+            now = time.monotonic()
+            tps = window_tokens / max(1e-9, now - window_t)
+            window_tokens, window_t = 0, now
+            rate = train_seconds / max(1, step - start_step)
+            ev = events.emit(
+                "log", step=step, epoch=round(step / steps_per_epoch, 3), loss=res.loss,
+                learning_rate=scheduler.get_last_lr()[0], grad_norm=res.grad_norm, tokens_per_s=tps,
+                peak_mem_gib=round(_peak_gib(device), 3), eta_s=round(rate * (total_steps - step), 1),
+                padding_fraction=round(1 - res.real_tokens / max(1, res.padded_tokens), 4),
+            )
+            if progress:
+                progress(ev)
+        if step % eval_steps == 0 or step == total_steps:
+            loss = do_eval(step)
+            if loss < best_eval:
+                best_eval, best_step, bad_evals = loss, step, 0
+                best_state = {k: v.detach().to("cpu", copy=True) for k, v in get_peft_model_state_dict(model).items()}
+                events.emit("checkpoint", step=step, eval_loss=loss, reason="best")
+            else:
+                bad_evals += 1
+                if bad_evals >= settings.patience:
+                    events.emit("warning", message=f"early stopping at step {step}: eval_loss has not improved for {bad_evals} evals (best {best_eval:.4f} at step {best_step})")
+                    break
 
     # Finish: best weights into a hidden staging folder, manifest, rename, move latest.
     if best_state is not None:
         set_peft_model_state_dict(model, best_state)
     staged = ensure_dir(Path(locations.adapters)) / f".{run_id}.tmp"
-    import shutil
-
     shutil.rmtree(staged, ignore_errors=True)
     model.save_pretrained(staged)
     tps_avg = tokens_done / max(1e-9, train_seconds)
-    finite = math.isfinite(best_eval)
+    finite = math.isfinite(best_eval) and best_state is not None
+    if not finite:
+        events.emit("warning", message="eval_loss never improved on the base model's; the adapter is kept but `latest` was not moved")
     manifest = {
         "run_id": run_id, "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "base_model": source.identity(), "quant": quant, "device": device,
@@ -342,15 +351,13 @@ def run_training(
         "template_version": _template_version(train_rows), "dataset": fingerprint, "max_length": max_length,
         "seed": settings.seed, "settings": asdict(settings), "plan": plan.to_json(),
         "metrics": {
-            "base_eval_loss": base_eval, "best_eval_loss": best_eval if finite else None, "best_step": best_step,
+            "base_eval_loss": base_eval, "best_eval_loss": best_eval if math.isfinite(best_eval) else None, "best_step": best_step,
             "steps": last_step, "total_steps": total_steps, "tokens_per_s": tps_avg, "train_tokens": tokens_done,
             "train_seconds": round(train_seconds, 2), "wall_s": round(time.monotonic() - t0, 2),
             "peak_mem_gib": round(_peak_gib(device), 3), "trainable_params": trainable,
         },
         "versions": _versions(),
     }
-    from journal_tui.fsutil import atomic_write_json
-
     atomic_write_json(staged / "manifest.json", manifest)
     done = {
         "run_id": run_id, "adapter_path": str(Path(locations.adapters) / run_id), "best_eval_loss": best_eval,
@@ -358,14 +365,10 @@ def run_training(
         "wall_s": round(time.monotonic() - t0, 2), "promoted": finite,
     }
     shutil.copyfile(run_dir / "events.jsonl", staged / "events.jsonl")
-    from journal_tui.training.adapters import promote_staged
-
     info = promote_staged(locations, staged, run_id, make_latest=finite)
     ev = events.emit("done", **done)
     events.close()
     with open(info.path / "events.jsonl", "a", encoding="utf-8") as f:
-        import json
-
         f.write(json.dumps(ev, ensure_ascii=False) + "\n")
     ckpt.clear_checkpoint(run_dir)
     return done

@@ -39,7 +39,6 @@ def chunked_lm_loss(causal_lm, batch: dict, chunk: int):
     Returns:
         (loss_sum tensor (0-dim, fp32), number of labelled tokens)
     """
-    import torch
     from torch.utils.checkpoint import checkpoint
 
     decoder = causal_lm.get_decoder() if hasattr(causal_lm, "get_decoder") else causal_lm.model
@@ -90,7 +89,7 @@ class Stepper:
         pad_id: padding id for :func:`collate`.
         device: ``"cuda"`` or ``"cpu"``; CUDA runs under bf16 autocast.
         loss_chunk: rows per chunk in :func:`chunked_lm_loss`.
-        max_grad_norm: gradient clipping (1.0 as in the QLoRA recipe... and most LoRA recipes).
+        max_grad_norm: gradient-norm clipping (default 1.0, the transformers Trainer default).
         on_warning: called with a sentence when the OOM back-off acts.
         split: current micro-batch split factor (1 = as planned; doubles on each CUDA OOM).
     """

@@ -59,6 +59,7 @@ class DraftPane(Vertical):
     DraftPane #draft-title { height: auto; padding: 0 1; }
     DraftPane #draft-head { height: auto; padding: 0 1; }
     DraftPane #draft-head Button { width: auto; min-width: 8; margin-right: 1; }
+    DraftPane #draft-head #draft-start { width: 16; }  /* fits "Regenerate (d)" after the first draft */
     DraftPane TextArea { height: 1fr; }
     DraftPane #draft-status { height: auto; padding: 0 1; color: $text-muted; }
     DraftPane #draft-error { height: auto; padding: 0 1; color: $error; display: none; }
