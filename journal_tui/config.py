@@ -46,6 +46,8 @@ DEFAULTS: dict[str, Any] = {
         "warmup_ratio": 0.05,
         "seed": 42,
         "profile": "auto",  # auto | low-memory
+        "token_budget": None,  # padded tokens per micro-batch (None: from free memory)
+        "step_tokens": None,  # padded tokens per optimizer step (None: ~1/16 epoch, <= 8192)
     },
     "draft": {
         "adapter": "latest",

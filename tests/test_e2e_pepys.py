@@ -24,7 +24,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-STEPS = 40
+STEPS = 30
 DRAFTS = 10
 
 
@@ -61,7 +61,7 @@ def test_pepys_import_train_draft_accept(tmp_path, shared_data):
     home = tmp_path / "home"
     home.mkdir(mode=0o700)
     (home / "config.toml").write_text(
-        f'[model]\nbase = "{gguf}"\nquant = "none"\n\n[draft]\nmax_new_tokens = 400\n', encoding="utf-8"
+        f'[model]\nbase = "{gguf}"\nquant = "none"\n\n[draft]\nmax_new_tokens = 512\n', encoding="utf-8"
     )
 
     # 1. import
@@ -79,8 +79,8 @@ def test_pepys_import_train_draft_accept(tmp_path, shared_data):
 
     # 3. train through the same command the app runs
     t0 = time.perf_counter()
-    r = cli(home, "train", "--events", "jsonl", "--max-steps", str(STEPS), "--learning-rate", "1e-3",
-            "--token-budget", "2048", "--seed", "0")
+    r = cli(home, "train", "--events", "jsonl", "--max-steps", str(STEPS), "--learning-rate", "2e-3",
+            "--token-budget", "1024", "--step-tokens", "1024", "--eval-steps", "15", "--seed", "0")
     train_s = time.perf_counter() - t0
     evs = events(r.stdout)
     assert r.returncode == 0, (r.stderr[-2000:], evs[-3:])

@@ -34,6 +34,8 @@ def register(sub) -> None:
     p.add_argument("--warmup-ratio", type=float)
     p.add_argument("--seed", type=int)
     p.add_argument("--token-budget", type=int, help="padded tokens per micro-batch (default: from memory)")
+    p.add_argument("--step-tokens", type=int,
+                   help="padded tokens per optimizer step (default: about 1/16 of an epoch, at most 8192)")
     p.add_argument("--events", choices=("jsonl",), help="print JSON-lines events on stdout (for the app)")
     p.add_argument("--resume", metavar="RUN_ID", help="continue a cancelled run from runs/RUN_ID")
     p.set_defaults(handler=train_command)
@@ -54,7 +56,7 @@ def register(sub) -> None:
 
 _FLAGS = (
     "model", "quant", "profile", "epochs", "max_steps", "learning_rate", "lora_r", "lora_alpha", "lora_dropout",
-    "eval_steps", "patience", "warmup_ratio", "seed", "token_budget",
+    "eval_steps", "patience", "warmup_ratio", "seed", "token_budget", "step_tokens",
 )
 
 

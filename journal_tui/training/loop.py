@@ -48,6 +48,7 @@ class TrainSettings:
     seed: int = 42
     max_grad_norm: float = 1.0
     token_budget: int | None = None
+    step_tokens: int | None = None
     allow_downloads: bool = False
 
     @classmethod
@@ -228,6 +229,7 @@ def _run(locations, settings, events, *, resume, progress, stop, run_id) -> dict
         plan = memory.plan_memory(
             settings.profile, device, model.config, max_length=max_length, total_tokens=sum(lengths),
             free_bytes=free, static_bytes=static, token_budget=settings.token_budget,
+            step_tokens=settings.step_tokens,
         )
     model, trainable, total_params, targets = apply_lora(
         model, quant=quant, r=settings.lora_r, alpha=settings.lora_alpha, dropout=settings.lora_dropout,
