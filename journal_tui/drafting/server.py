@@ -5,7 +5,8 @@ Requests, one JSON object per stdin line:
 * ``{"cmd": "draft", "date": "YYYY-MM-DD", "max_new_tokens": N, "temperature": T, "top_p": P,
   "repetition_penalty": R, "seed": S, "id": any}``: every field but ``cmd`` optional (date:
   today; the rest: the server's flags / config ``[draft]``). ``id`` is echoed in the events of
-  that draft. Drafts are queued and run one at a time.
+  that draft. Drafts are queued and run one at a time. ``"ignore_eos": true`` (benchmarks only)
+  runs the full ``max_new_tokens`` past EOS and stop strings.
 * ``{"cmd": "stop"}``: cancel the draft in progress (its ``done`` has finish_reason
   ``cancelled``); ignored when idle.
 * ``{"cmd": "quit"}``: cancel the draft in progress, drop queued ones, exit 0 at once (what the
