@@ -69,3 +69,16 @@ async def wait_for(pilot, cond, timeout: float = 120.0, what: str = "") -> None:
         if loop.time() > end:
             raise AssertionError(f"timed out waiting for {what or cond}")
         await pilot.pause(0.05)
+
+
+async def ml_panel(pilot):
+    """The app's MLPanel, once mounted (the App mounts it after its first frame)."""
+    from journal_tui.app.ml import MLPanel
+
+    for _ in range(200):
+        found = pilot.app.query(MLPanel)
+        if found and found.first().is_mounted and getattr(found.first(), "jobs", None) is not None:
+            await pilot.pause()
+            return found.first()
+        await pilot.pause(0.02)
+    raise AssertionError("the ML panel was never mounted")

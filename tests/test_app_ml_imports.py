@@ -21,13 +21,14 @@ FORBIDDEN = ("torch", "transformers", "peft", "bitsandbytes", "datasets", "accel
 async def main(home):
     app = JournalApp(Locations.resolve(home), watch=False)
     async with app.run_test(size=(160, 50)) as pilot:
-        panel = app.query_one(MLPanel)
         async def until(cond):
             for _ in range(2400):
                 if cond():
                     return
                 await pilot.pause(0.05)
             raise SystemExit("timeout")
+        await until(lambda: app.query(MLPanel) and app.query_one(MLPanel).jobs is not None)
+        panel = app.query_one(MLPanel)
         await pilot.press("ctrl+r")
         await until(lambda: panel.train_panel.state in ("done", "failed") and not panel.jobs.training)
         app.selected_day = dt.date(2026, 11, 23)

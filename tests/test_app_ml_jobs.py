@@ -21,6 +21,7 @@ from journal_tui.app.screens.cancel_confirm import CancelTrainScreen
 from journal_tui.app.widgets.dataset_status import format_status
 from journal_tui.app.widgets.run_list import scan_runs
 from journal_tui.locations import Locations
+from app_ml_fixtures import ml_panel
 
 FAKE = [sys.executable, str(Path(__file__).with_name("fake_ml_cli.py"))]
 
@@ -63,7 +64,7 @@ async def test_t_trains_plots_every_point_and_shows_new_adapter(locs, monkeypatc
     monkeypatch.setenv("FAKE_STEPS", "6")
     app = Harness(locs)
     async with app.run_test(size=(120, 50)) as pilot:
-        panel = app.query_one(MLPanel)
+        panel = await ml_panel(pilot)
         await pilot.press("t")
         tp = panel.train_panel
         await wait_for(pilot, lambda: tp.state == "done" and not panel.jobs.training)
@@ -94,7 +95,7 @@ async def test_cancel_with_confirm_keeps_previous_adapter(locs, monkeypatch):
     monkeypatch.setenv("FAKE_STEPS", "50")
     app = Harness(locs)
     async with app.run_test(size=(120, 50)) as pilot:
-        panel = app.query_one(MLPanel)
+        panel = await ml_panel(pilot)
         tp = panel.train_panel
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: len(tp.chart.train_points) >= 2)
@@ -119,7 +120,7 @@ async def test_error_event_shows_hint_and_crash_shows_log_tail(locs, monkeypatch
     monkeypatch.setenv("FAKE_TRAIN", "error")
     app = Harness(locs)
     async with app.run_test(size=(120, 50)) as pilot:
-        panel = app.query_one(MLPanel)
+        panel = await ml_panel(pilot)
         tp = panel.train_panel
         await pilot.press("t")
         await wait_for(pilot, lambda: tp.state == "failed" and not panel.jobs.training)
@@ -155,7 +156,7 @@ async def test_draft_streams_in_batches_then_accept_saves_edited_text(locs, monk
     store = ListStore(locs.notes)
     app = Harness(locs, store=store)
     async with app.run_test(size=(120, 50)) as pilot:
-        panel = app.query_one(MLPanel)
+        panel = await ml_panel(pilot)
         pane = panel.draft_pane
         await pilot.press("d")
         await wait_for(pilot, lambda: pane.state == "done")
@@ -181,7 +182,7 @@ async def test_draft_streams_in_batches_then_accept_saves_edited_text(locs, monk
 async def test_training_stops_the_warm_draft_server_first(locs, monkeypatch):
     app = Harness(locs)
     async with app.run_test(size=(120, 50)) as pilot:
-        panel = app.query_one(MLPanel)
+        panel = await ml_panel(pilot)
         await pilot.press("d")
         await wait_for(pilot, lambda: panel.draft_pane.state == "done")
         server = panel.jobs.draft.proc
@@ -201,7 +202,7 @@ async def test_draft_refused_while_training(locs, monkeypatch):
     monkeypatch.setenv("FAKE_STEPS", "40")
     app = Harness(locs)
     async with app.run_test(size=(120, 50)) as pilot:
-        panel = app.query_one(MLPanel)
+        panel = await ml_panel(pilot)
         await pilot.press("t")
         await wait_for(pilot, lambda: panel.train_panel.state == "running")
         await pilot.press("d")
@@ -271,7 +272,7 @@ async def test_stop_keeps_partial_text_then_regenerate(locs, monkeypatch):
     monkeypatch.setenv("FAKE_TOKEN_DELAY", "0.01")
     app = Harness(locs)
     async with app.run_test(size=(120, 50)) as pilot:
-        panel = app.query_one(MLPanel)
+        panel = await ml_panel(pilot)
         pane = panel.draft_pane
         await pilot.press("d")
         await wait_for(pilot, lambda: pane.deltas_seen > 0)
@@ -309,7 +310,7 @@ async def test_dataset_status_follows_notes_changed(home):
     store.add("A good day by the river.", day=day, kind="entry")
     app = JournalApp(locs, watch=False)
     async with app.run_test(size=(160, 50)) as pilot:
-        panel = app.query_one(MLPanel)
+        panel = await ml_panel(pilot)
         status = panel.query_one(DatasetStatus)
         await wait_for(pilot, lambda: status.manifest is not None)  # stale at start: rebuilt once
         assert status.manifest["counts"]["pairs"] == 1
@@ -329,7 +330,7 @@ async def test_palette_entries_train_and_draft_in_the_real_app(locs):
 
     app = JournalApp(locs, watch=False)
     async with app.run_test(size=(160, 50)) as pilot:
-        panel = app.query_one(MLPanel)
+        panel = await ml_panel(pilot)
         panel.jobs.cli_prefix = FAKE  # the stand-in CLI: this test is about the palette
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))

@@ -13,7 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 import frontmatter
-from app_ml_fixtures import DRAFT_DAY, app_home, prepared_home, wait_for, write_config  # noqa: F401
+from app_ml_fixtures import DRAFT_DAY, app_home, ml_panel, prepared_home, wait_for, write_config  # noqa: F401
 
 from journal_tui.app.app import JournalApp
 from journal_tui.app.ml import MLPanel
@@ -26,7 +26,7 @@ async def test_t_trains_the_chart_fills_and_the_new_adapter_shows(app_home):
     old = (app_home / "adapters" / "latest").read_text().strip()
     app = JournalApp(Locations.resolve(app_home), watch=False)
     async with app.run_test(size=(160, 50)) as pilot:
-        panel = app.query_one(MLPanel)
+        panel = await ml_panel(pilot)
         await pilot.press("escape")  # leave the editor: plain t trains outside text fields
         await pilot.press("t")
         tp = panel.train_panel
@@ -54,7 +54,7 @@ async def test_cancel_mid_run_keeps_the_app_and_the_previous_adapter(app_home, t
     old_files = sorted(p.name for p in (app_home / "adapters" / old).iterdir())
     app = JournalApp(Locations.resolve(app_home), watch=False)
     async with app.run_test(size=(160, 50)) as pilot:
-        panel = app.query_one(MLPanel)
+        panel = await ml_panel(pilot)
         tp = panel.train_panel
         await pilot.press("ctrl+r")  # the chord works from inside the editor
         await wait_for(pilot, lambda: len(tp.chart.train_points) >= 2, what="first train losses")
@@ -80,7 +80,7 @@ async def test_d_streams_a_draft_then_accept_saves_it_as_edited(app_home):
     locs = Locations.resolve(app_home)
     app = JournalApp(locs, watch=False)
     async with app.run_test(size=(160, 50)) as pilot:
-        panel = app.query_one(MLPanel)
+        panel = await ml_panel(pilot)
         pane = panel.draft_pane
         app.selected_day = DRAFT_DAY
         await pilot.press("escape", "d")
@@ -117,7 +117,7 @@ async def test_missing_model_shows_the_hint_and_the_app_keeps_working(app_home):
     write_config(app_home, str(app_home / "no-such-model"))
     app = JournalApp(Locations.resolve(app_home), watch=False)
     async with app.run_test(size=(160, 50)) as pilot:
-        panel = app.query_one(MLPanel)
+        panel = await ml_panel(pilot)
         tp = panel.train_panel
         await pilot.press("escape", "t")
         await wait_for(pilot, lambda: tp.state == "failed" and not panel.jobs.training, what="failure")

@@ -99,7 +99,7 @@ def test_pepys_import_train_draft_accept(tmp_path, shared_data):
         r = cli(home, "notes", "add", text, "--date", day)
         assert r.returncode == 0, r.stderr
     requests = "".join(json.dumps({"cmd": "draft", "date": day, "seed": s}) + "\n" for s in range(DRAFTS))
-    r = cli(home, "draft", "--serve", "--events", "jsonl", stdin=requests + '{"cmd": "quit"}\n')
+    r = cli(home, "draft", "--serve", "--events", "jsonl", stdin=requests)  # end of stdin: finish the queued drafts, then exit
     assert r.returncode == 0, r.stderr[-2000:]
     dones = [e for e in events(r.stdout) if e["event"] == "done"]
     assert len(dones) == DRAFTS

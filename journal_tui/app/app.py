@@ -27,11 +27,11 @@ from textual.signal import Signal
 from textual.widgets import Footer, Header, Input, Label, Select, Tree
 
 from journal_tui.app.commands import JournalCommands
-from journal_tui.app.messages import NotesChanged, NotesScanned
+from journal_tui.app.messages import DraftAccepted, NotesChanged, NotesScanned
+from journal_tui.app.ml_commands import ML_BINDINGS, ML_PALETTE
 from journal_tui.app.search import build_index, filter_notes, parse_query
 from journal_tui.app.widgets.editor import EditorPane
 from journal_tui.app.widgets.note_list import DayGroup, NoteList
-from journal_tui.app.ml import ML_BINDINGS, ML_PALETTE, DraftAccepted, MLPanel
 from journal_tui.notes.model import Note
 
 
@@ -60,7 +60,8 @@ class JournalApp(App[int]):
         Binding("f1", "help", "Help", tooltip="Help — show all keys"),
         Binding("ctrl+q", "quit", "Quit", tooltip="Quit — save the open note and quit"),
         # --- ML panels (app-ML engineer) ---
-        *ML_BINDINGS,  # t / ctrl+r train, d / ctrl+g draft (journal_tui/app/ml.py)
+        *ML_BINDINGS,  # t / ctrl+r train, d / ctrl+g draft (journal_tui/app/ml_commands.py)
+        Binding("f2", "toggle_ml_panel", "Panel", tooltip="Show or hide the train / draft panel"),
     ]
     #: palette entries without a key: (title, help, action)
     PALETTE_ONLY: list[tuple[str, str, str]] = [
@@ -419,15 +420,33 @@ class JournalApp(App[int]):
     # --- ML panels (app-ML engineer) ---
 
     @on(events.Mount)
-    def _mount_ml_panel(self) -> None:
-        """Mount the draft pane / train panel (journal_tui/app/ml.py) into ``#ml-panel``."""
-        box = self.query_one("#ml-panel")
-        box.mount(MLPanel(self.locations))
-        box.add_class("-visible")
+    def _schedule_ml_panel(self) -> None:
+        # The panel (chart, job runner) is built once the first frame is out: start-up stays fast.
+        self.call_after_refresh(self._mount_ml_panel)
 
-    def action_ml(self, name: str) -> None:
-        """Run an ML panel command: train, cancel_train, draft, stop_draft, accept_draft, ..."""
-        self.query_one(MLPanel).run_command(name)
+    async def _mount_ml_panel(self):
+        """Mount the draft pane / train panel (journal_tui/app/ml.py) into ``#ml-panel`` (hidden
+        until used or toggled with f2) and return it once mounted. Idempotent."""
+        from journal_tui.app.ml import MLPanel
+
+        found = self.query(MLPanel)
+        if found:
+            return found.first()
+        panel = MLPanel(self.locations)
+        await self.query_one("#ml-panel").mount(panel)
+        return panel
+
+    async def action_toggle_ml_panel(self) -> None:
+        """Show or hide the train / draft panel."""
+        await self._mount_ml_panel()
+        self.query_one("#ml-panel").toggle_class("-visible")
+
+    async def action_ml(self, name: str) -> None:
+        """Run an ML panel command (train, cancel_train, draft, stop_draft, accept_draft, ...),
+        showing the panel."""
+        panel = await self._mount_ml_panel()
+        self.query_one("#ml-panel").add_class("-visible")
+        panel.run_command(name)
 
     @on(DraftAccepted)
     def _draft_accepted(self, message: DraftAccepted) -> None:

@@ -43,3 +43,11 @@ class NotesScanned(Message):
         self.index = index or []
         self.keep = keep
         self.error = error
+
+
+class DraftAccepted(Message):
+    """A draft was saved as a day's entry: ``note`` is the new Note (from NoteStore.add)."""
+
+    def __init__(self, note) -> None:
+        super().__init__()
+        self.note = note
