@@ -177,7 +177,7 @@ def test_missing_hub_model_says_how_to_get_it(tmp_path):
 
     with pytest.raises(ModelMissingError) as e:
         resolve_model_source("microsoft/phi-2", Locations.resolve(tmp_path), allow_downloads=False)
-    assert "huggingface-cli download microsoft/phi-2" in e.value.hint and "--model" in e.value.hint
+    assert "hf download microsoft/phi-2" in e.value.hint and "--model" in e.value.hint
 
 
 def test_cancel_keeps_latest_then_resume_continues_step_count(trained, tiny_model_dir):

@@ -42,7 +42,7 @@ ARCH_FIELDS = (
 )
 
 _DOWNLOAD_HINT = (
-    "On a connected machine run `huggingface-cli download {spec}` (it fills the local Hugging Face "
+    "On a connected machine run `hf download {spec}` (it fills the local Hugging Face "
     "cache), or pass `--model /path/to/folder` or `--model FILE.gguf`, or set "
     "`allow_downloads = true` in config.toml to let journal-tui fetch it."
 )
@@ -127,7 +127,7 @@ def _read_config(folder: Path, spec: str) -> dict:
     except FileNotFoundError:
         raise ModelMissingError(
             f"{folder}: not a Hugging Face model folder (no config.json)",
-            "Point --model at a folder made by save_pretrained / huggingface-cli download, or at a .gguf file.",
+            "Point --model at a folder made by save_pretrained or `hf download`, or at a .gguf file.",
         ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ModelMissingError(f"{cfg}: unreadable config.json ({e})", "Re-download or re-save the model.") from e
