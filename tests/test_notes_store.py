@@ -73,7 +73,12 @@ def test_add_never_overwrites_on_name_collision(store):
 
 def test_add_with_day_and_validation(store):
     note = store.add("old day", day=dt.date(2025, 3, 4), kind="entry")
-    assert note.date == dt.date(2025, 3, 4) and note.kind == "entry" and note.created.tzinfo is not None
+    # a past day with no time given: the time is unknown, never made up from the clock
+    assert note.date == dt.date(2025, 3, 4) and note.kind == "entry" and note.created is None
+    assert note.path.name == "2025-03-04-old-day.md"
+    assert note.path.read_text().startswith("---\ndate: 2025-03-04\n")
+    timed = store.add("timed", created=dt.datetime(2025, 3, 4, 9, 30, tzinfo=dt.timezone.utc))
+    assert timed.created.hour == 9 and timed.path.name.startswith("2025-03-04-093000")
     with pytest.raises(ValueError):
         store.add("x", kind="diary")
     with pytest.raises(ValueError):

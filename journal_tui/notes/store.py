@@ -321,8 +321,11 @@ class NoteStore:
         Front matter: ``created`` (ISO 8601 with UTC offset, seconds), ``kind``, ``tags`` (when
         any), ``title`` (when given), then ``extra_meta`` in its order. The slug comes from the
         title, else the body's first words; a taken name gets ``-2``, ``-3``, ... (never
-        overwritten). ``created`` defaults to now, or to ``day`` at the current local time. The
-        body gets a final newline if it lacks one; CRLF becomes LF.
+        overwritten). ``created`` defaults to now when ``day`` is omitted or today. For another
+        ``day`` with no ``created`` the time is unknown: the front matter gets ``date: YYYY-MM-DD``
+        instead of a made-up ``created`` and the file name has no time
+        (``notes/YYYY/MM/YYYY-MM-DD[-slug].md``). The body gets a final newline if it lacks one;
+        CRLF becomes LF.
 
         Raises:
             ValueError: unknown kind, ``day`` disagreeing with ``created``, or ``extra_meta``
@@ -334,8 +337,9 @@ class NoteStore:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
         now = dt.datetime.now().astimezone().replace(microsecond=0)
+        time_known = created is not None or day is None or day == now.date()
         if created is None:
-            created = now if day is None or day == now.date() else dt.datetime.combine(day, now.time()).astimezone()
+            created = now if time_known else dt.datetime.combine(day, dt.time()).astimezone()
         elif created.tzinfo is None:
             created = created.astimezone()
         created = created.replace(microsecond=0)
@@ -352,14 +356,18 @@ class NoteStore:
         if title:
             meta["title"] = title
         meta.update(extra_meta)
-        fm = f"created: {created.isoformat()}\n" + parse.dump_yaml(meta)
+        if time_known:
+            fm = f"created: {created.isoformat()}\n" + parse.dump_yaml(meta)
+        else:
+            fm = f"date: {created:%Y-%m-%d}\n" + parse.dump_yaml(meta)
         body = body.replace("\r\n", "\n")
         if body and not body.endswith("\n"):
             body += "\n"
         data = parse.compose(fm, body)
         slug = parse.slugify(title or body)
         folder = self.root / f"{created:%Y}" / f"{created:%m}"
-        stem = f"{created:%Y-%m-%d-%H%M%S}" + (f"-{slug}" if slug else "")
+        stem = f"{created:%Y-%m-%d-%H%M%S}" if time_known else f"{created:%Y-%m-%d}"
+        stem += f"-{slug}" if slug else ""
         for n in range(1, 10_000):
             path = folder / (f"{stem}.md" if n == 1 else f"{stem}-{n}.md")
             if create_new_file(path, data):
