@@ -7,6 +7,7 @@ target, so a reader sees either the old file or the new one, never half of one.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -55,6 +56,17 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> N
             mode = os.stat(path).st_mode & 0o777
         except FileNotFoundError:
             mode = FILE_MODE
+    tmp = _write_temp(path, data, mode)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def _write_temp(path: Path, data: bytes, mode: int) -> str:
+    """Write ``data`` to a hidden, fsynced temp file beside ``path`` with ``mode``; return its path."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -62,21 +74,62 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> N
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _unlink(tmp)
         raise
+    return tmp
+
+
+def _unlink(path: str) -> None:
     try:
-        dfd = os.open(path.parent, os.O_RDONLY)
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def fsync_dir(folder: Path) -> None:
+    """fsync a folder so a rename or link in it survives a crash (best effort)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
         try:
-            os.fsync(dfd)
+            os.fsync(fd)
         finally:
-            os.close(dfd)
+            os.close(fd)
     except OSError:
         pass
+
+
+def create_new_file(path: Path, data: bytes, *, mode: int = 0o600) -> bool:
+    """Write ``data`` to ``path`` only if ``path`` does not exist yet; atomically.
+
+    The data goes to a hidden temp file in the same folder (fsynced, ``mode``), which is then
+    hard-linked to ``path``: the link fails if ``path`` exists, so nothing is ever overwritten,
+    even by a racing writer. Where hard links are not supported, falls back to check-then-rename.
+
+    Returns:
+        True when written; False when ``path`` already exists.
+
+    Raises:
+        OSError: the folder is not writable, the disk is full, ... (``path`` is then untouched).
+    """
+    path = Path(path)
+    ensure_dir(path.parent)
+    tmp = _write_temp(path, data, mode)
+    try:
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        except OSError as e:
+            if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
+                raise
+            if os.path.lexists(path):
+                return False
+            os.replace(tmp, path)
+        fsync_dir(path.parent)
+        return True
+    finally:
+        _unlink(tmp)
 
 
 def atomic_write_text(path: Path, text: str, *, mode: int | None = None) -> None:

@@ -7,19 +7,11 @@ oom, internal), which drafting passes through unchanged.
 
 from __future__ import annotations
 
+from journal_tui.errors import JournalError
 
-class DraftError(Exception):
+
+class DraftError(JournalError):
     """A draft that cannot be made. ``kind`` names it for the UI; ``hint`` says what to do."""
-
-    kind = "internal"
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def to_event(self) -> dict:
-        return {"kind": self.kind, "message": self.message, "hint": self.hint}
 
 
 class NoNotesError(DraftError):

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from journal_tui.notes.index import NOTE_SUFFIXES, NotesIndex, Snapshot, sha256_hex, strip_suffix
+from journal_tui.fsutil import create_new_file, fsync_dir as _fsync_dir
 from journal_tui.notes.model import KINDS, Note, Problem
 
 # journal_tui.notes.parse (re, YAML), hashlib and journal_tui.fsutil (tempfile, shutil) are
@@ -75,62 +76,6 @@ class ScanResult:
 
     notes: list[Note] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
-
-
-def create_new_file(path: Path, data: bytes, *, mode: int = 0o600) -> bool:
-    """Write ``data`` to ``path`` only if ``path`` does not exist yet; atomically.
-
-    The data goes to a hidden temp file in the same folder (fsynced, ``mode``), which is then
-    hard-linked to ``path``: the link fails if ``path`` exists, so nothing is ever overwritten,
-    even by a racing writer. Where hard links are not supported, falls back to check-then-rename.
-
-    Returns:
-        True when written; False when ``path`` already exists.
-
-    Raises:
-        OSError: the folder is not writable, the disk is full, ... (``path`` is then untouched).
-    """
-    import tempfile
-
-    from journal_tui.fsutil import ensure_dir
-
-    path = Path(path)
-    ensure_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
-        except OSError as e:
-            if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
-                raise
-            if os.path.lexists(path):
-                return False
-            os.replace(tmp, path)
-        _fsync_dir(path.parent)
-        return True
-    finally:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
 
 
 class NoteStore:

@@ -9,19 +9,11 @@ adapter_mismatch, cancelled, bad_setting, internal.
 
 from __future__ import annotations
 
+from journal_tui.errors import JournalError
 
-class TrainingError(Exception):
+
+class TrainingError(JournalError):
     """Base class: ``kind`` names the error for the UI, ``hint`` says what to do."""
-
-    kind = "internal"
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def to_event(self) -> dict:
-        return {"kind": self.kind, "message": self.message, "hint": self.hint}
 
 
 class ModelMissingError(TrainingError):
