@@ -60,10 +60,18 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``journal-tui`` and ``python -m journal_tui``. Returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    import os
+
     from journal_tui.config import ConfigError
     from journal_tui.locations import Locations
 
+    # Files and folders that libraries create (PEFT's adapter_config.json, log files, event
+    # logs, model caches) are private too: 0600 / 0700, whatever the shell's umask.
+    old_umask = os.umask(0o077)
     try:
+        if args.home is not None and not args.home.strip():
+            # `--home "$DIR"` with DIR unset must not fall back to the real journal
+            raise CliError("--home is empty: give a folder (or leave --home out to use the default one)")
         locations = Locations.resolve(args.home)
         handler = getattr(args, "handler", None)
         if handler is None:
@@ -80,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        os.umask(old_umask)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,10 @@ def load_config(path: Path) -> dict[str, Any]:
         return {}
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: not valid TOML ({e}). Fix or remove the file; it was left unchanged.") from e
+    except OSError as e:  # a folder, no read permission, ...
+        raise ConfigError(
+            f"{path}: cannot be read ({e.strerror or e}). Make it a readable file, or remove it."
+        ) from e
 
 
 def settings(path: Path) -> dict[str, Any]:
@@ -86,10 +90,14 @@ def settings(path: Path) -> dict[str, Any]:
     Returns a dict of the same shape as DEFAULTS (sections are dicts).
 
     Raises:
-        ConfigError: unparsable file, a section that is not a table, or a value whose type does
-            not match the default's (the message names file, section and key).
+        ConfigError: unparsable file, a section that is not a table, an unknown key (a typo
+            would otherwise be ignored), or a value whose type does not match the default's (the
+            message names file, section and key).
     """
     raw = load_config(path)
+    for key in raw:
+        if key not in DEFAULTS:
+            _unknown(path, key, list(DEFAULTS))
     out: dict[str, Any] = {}
     for key, default in DEFAULTS.items():
         if isinstance(default, dict):
@@ -97,16 +105,59 @@ def settings(path: Path) -> dict[str, Any]:
             if not isinstance(section, dict):
                 raise ConfigError(f"{path}: [{key}] must be a table, not {type(section).__name__}.")
             merged = dict(default)
+            known = [*default, *_EXTRA_KEYS.get(key, {})]
             for k, v in section.items():
-                merged[k] = _check(path, f"{key}.{k}", default.get(k), v)
+                if k not in known:
+                    _unknown(path, f"{key}.{k}", [f"{key}.{n}" for n in known])
+                merged[k] = _check(path, f"{key}.{k}", default.get(k, _EXTRA_KEYS.get(key, {}).get(k)), v)
             out[key] = merged
         else:
             out[key] = _check(path, key, default, raw.get(key, default))
     return out
 
 
+#: keys read from config.toml that are not in DEFAULTS (with an example value of their type)
+_EXTRA_KEYS: dict[str, dict[str, Any]] = {
+    "train": {"quant": "auto", "model": "microsoft/phi-2", "max_grad_norm": 1.0, "allow_downloads": False},
+    "draft": {"quant": "auto"},
+}
+
+#: the type of keys whose default (None, or a whole number that may also be a fraction) does not say it
+_TYPES: dict[str, str] = {
+    "notes_dir": "text",
+    "train.max_steps": "int", "train.eval_steps": "int", "train.token_budget": "int", "train.step_tokens": "int",
+    "train.lora_r": "int", "train.lora_alpha": "int", "train.patience": "int", "train.seed": "int",
+    "train.target_modules": "list of text",
+    "draft.max_new_tokens": "int", "draft.seed": "int",
+    "dataset.voice_until_pairs": "int", "dataset.max_example_chars": "int",
+}
+
+
+def _unknown(path: Path, name: str, known: list[str]) -> None:
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" Did you mean {close[0]}?" if close else f" Known: {', '.join(known)}."
+    raise ConfigError(f"{path}: unknown setting {name}.{hint} Fix config.toml; it was left unchanged.")
+
+
 def _check(path: Path, name: str, default: Any, value: Any) -> Any:
-    if default is None or value is None:
+    if value is None:
+        return value
+    kind = _TYPES.get(name)
+    if kind is not None:
+        if kind == "int":
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif kind == "text":
+            ok = isinstance(value, str)
+        else:  # list of text
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        if not ok:
+            example = {"int": "a whole number", "text": 'text in quotes', "list of text": 'a list such as ["q_proj", "v_proj"]'}[kind]
+            raise ConfigError(f"{path}: {name} = {value!r} should be {example}"
+                              + (f" (default {default!r})." if default is not None else "."))
+        return value
+    if default is None:
         return value
     if isinstance(default, bool):
         ok = isinstance(value, bool)
@@ -134,7 +185,12 @@ def set_value(path: Path, section: str | None, key: str, value: Any) -> None:
 
     path = Path(path)
     if path.exists():
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{path}: not valid TOML ({e}); not rewritten.") from e
+        except OSError as e:
+            raise ConfigError(f"{path}: cannot be read ({e.strerror or e}); not rewritten.") from e
         try:
             doc = tomlkit.parse(text)
         except Exception as e:  # tomlkit raises several error types

@@ -47,11 +47,19 @@ class Locations:
         When ``read_config`` is true, ``notes_dir`` from ``config.toml`` is honoured.
 
         Raises:
-            journal_tui.config.ConfigError: config.toml exists but cannot be parsed.
+            journal_tui.config.ConfigError: config.toml exists but cannot be read or parsed,
+                ``notes_dir`` is not a path or names a file, or ``home`` is a file.
         """
         home = home or os.environ.get(HOME_ENV) or None
         if home:
             root = Path(home).expanduser().resolve()
+            if root.exists() and not root.is_dir():
+                from journal_tui.config import ConfigError
+
+                raise ConfigError(
+                    f"the journal-tui home {root} (--home or ${HOME_ENV}) is a file, not a folder: "
+                    "give a folder (it is created if missing)"
+                )
             locs = cls(
                 home=root,
                 config_file=root / "config.toml",
@@ -81,12 +89,38 @@ class Locations:
         if read_config and locs.config_file.exists():
             from journal_tui.config import load_config
 
+            from journal_tui.config import ConfigError
+
             notes_dir = load_config(locs.config_file).get("notes_dir")
+            if notes_dir is not None and (not isinstance(notes_dir, str) or "\0" in notes_dir):
+                raise ConfigError(
+                    f"{locs.config_file}: notes_dir = {notes_dir!r} should be a folder path in quotes, "
+                    'e.g. notes_dir = "~/vault/Daily". Fix config.toml; it was left unchanged.'
+                )
             if notes_dir:
-                p = Path(str(notes_dir)).expanduser()
+                p = Path(notes_dir).expanduser()
                 if not p.is_absolute():
                     p = locs.config_file.parent / p
-                locs = cls(**{**locs.__dict__, "notes": p.resolve()})
+                p = p.resolve()
+                if p.exists() and not p.is_dir():
+                    raise ConfigError(
+                        f"{locs.config_file}: notes_dir = {notes_dir!r} is {p}, which is a file, not a folder. "
+                        "Point notes_dir at the folder that holds your notes."
+                    )
+                locs = cls(**{**locs.__dict__, "notes": p})
+                for name in ("datasets", "adapters", "runs", "cache", "logs", "trash"):
+                    inner = getattr(locs, name)
+                    try:
+                        rel = inner.relative_to(p)
+                    except ValueError:
+                        continue
+                    if not any(part.startswith(".") for part in rel.parts):  # hidden folders are not read
+                        raise ConfigError(
+                            f"{locs.config_file}: notes_dir = {notes_dir!r} contains journal-tui's own "
+                            f"{name} folder {inner}, whose files (trashed notes, adapter READMEs, ...) would "
+                            "be read as notes. Point notes_dir at a folder beside the journal-tui home, "
+                            "or keep the home in a hidden folder (such as .journal-tui) inside it."
+                        )
         return locs
 
     @property

@@ -51,6 +51,12 @@ def cmd_build(args, locations) -> int:
     from journal_tui.cli import CliError
     from journal_tui.dataset.build import build_dataset
 
+    if locations.notes_is_external and not locations.notes.is_dir():
+        # an unmounted drive or a typo must not turn the dataset into an empty one
+        raise CliError(
+            f"notes folder {locations.notes} (notes_dir in {locations.config_file}) does not exist: "
+            f"create it or fix notes_dir; {locations.datasets} was left as it was"
+        )
     try:
         summary = build_dataset(locations)
     except OSError as e:
@@ -81,8 +87,8 @@ def cmd_watch(args, locations) -> int:
                 "create it or fix notes_dir"
             )
         ensure_dir(locations.notes)
-    if args.debounce < 0:
-        raise CliError("--debounce must be 0 or more seconds")
+    if not 0 <= args.debounce < float("inf"):  # also refuses nan
+        raise CliError(f"--debounce {args.debounce}: give a number of seconds, 0 or more (default 0.2)")
     events = EventWriter() if args.events == "jsonl" else None
 
     def on_build(summary) -> None:
@@ -137,10 +143,20 @@ def cmd_watch(args, locations) -> int:
 def cmd_status(args, locations) -> int:
     from journal_tui.dataset.build import read_manifest
 
+    from journal_tui.dataset.build import MANIFEST_FILE
+
     manifest = read_manifest(locations)
+    broken = None
+    if manifest is None and (locations.datasets / MANIFEST_FILE).exists():
+        broken = (f"{locations.datasets / MANIFEST_FILE} cannot be read (not a JSON object): "
+                  "run `journal-tui dataset build` to rebuild the dataset")
     if args.json:
-        print(json.dumps(manifest if manifest is not None else {"built": False}, ensure_ascii=False))
+        out = manifest if manifest is not None else {"built": False, **({"error": broken} if broken else {})}
+        print(json.dumps(out, ensure_ascii=False))
         return 0
+    if broken:
+        print(f"journal-tui: {broken}", file=sys.stderr)
+        return 1
     if manifest is None:
         print(f"no dataset yet in {locations.datasets}: run `journal-tui dataset build`")
         return 0

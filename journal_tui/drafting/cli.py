@@ -214,6 +214,10 @@ def _handle(args, locations, stream) -> int:
 
     try:
         cfg, d = _settings(args, locations)
+        from journal_tui.drafting.server import request_settings
+
+        # bad sampling flags or [draft] values are reported before paying for the model
+        request_settings({}, {k: d[k] for k in ("max_new_tokens", "temperature", "top_p", "repetition_penalty", "seed")})
         if not args.serve:  # check the day and its notes before paying for the model
             from journal_tui.dataset.template import TEMPLATE_VERSION
             from journal_tui.drafting.prompt import build_prompt, parse_day

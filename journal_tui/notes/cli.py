@@ -108,11 +108,22 @@ def cmd_add(args, locations) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     if not text.strip():
         raise CliError("nothing to add: the text is empty")
+    for what, value in (("text", text), ("--title", args.title or ""), *(("--tag", t) for t in args.tag)):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:  # undecodable bytes from argv or stdin (surrogate escapes)
+            where = "read from stdin" if what == "text" and args.text == "-" else "on the command line"
+            raise CliError(f"the note's {what} is not UTF-8 ({where}, character {e.start}): "
+                           "convert it to UTF-8 first, e.g. with iconv; nothing was written") from None
     store = _store(locations)
     try:
         note = store.add(text, day=args.date, kind=args.kind, tags=args.tag, title=args.title)
     except OSError as e:
         raise CliError(f"could not write the note into {store.root}: {e.strerror or e}") from None
+    except (ValueError, OverflowError) as e:  # e.g. a day at the very edge of the calendar
+        if args.date is None or isinstance(e, UnicodeError):
+            raise
+        raise CliError(f"cannot add a note on {args.date}: {e}; give a day between 0002-01-01 and 9998-12-31") from None
     if args.json:
         _print_json(note.to_json())
     else:

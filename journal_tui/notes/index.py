@@ -239,7 +239,8 @@ class NotesIndex:
 
     def walk(self) -> tuple[list[str], array]:
         """Relative POSIX paths of every note file under the root, and their stat keys (4 ints
-        each). Hidden folders are not entered; folder symlinks are not followed (no loops). Each
+        each). Hidden folders are not entered; folder symlinks are not followed (no loops); a folder
+        that cannot be opened (permissions) is a row of its own, a problem. Each
         folder is opened once and its files are stat-ed relative to it (``fstatat``): on the dev
         machine that was ~18% faster than a full path per file, and the stat calls are most of
         a warm search's time."""
@@ -251,7 +252,15 @@ class NotesIndex:
             prefix, folder = stack.pop()
             try:
                 fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY) if _SCANDIR_FD else -1
-            except OSError:
+            except FileNotFoundError:
+                continue
+            except OSError:  # no permission, ...: a problem row, so its notes are not silently missing
+                try:
+                    st = os.stat(folder)
+                except OSError:
+                    continue
+                extend((st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino))
+                append(prefix[:-1] if prefix else ".")
                 continue
             try:
                 with os.scandir(fd if _SCANDIR_FD else folder) as it:
@@ -276,8 +285,20 @@ class NotesIndex:
     def parse_row(self, path: Path, rel: str, st: os.stat_result) -> tuple[int, float, str, str, tuple]:
         """Parse one file into a cache row: (day ordinal, sort timestamp, flag, haystack, record).
         The record layout is documented on :meth:`journal_tui.notes.index.Snapshot.record`."""
+        import stat as stat_mod
+
         from journal_tui.notes import parse
 
+        if rel == "." and not stat_mod.S_ISDIR(st.st_mode):  # walk() found a file where the folder should be
+            return 0, 0.0, "p", "", ("p", "the notes folder is a file, not a folder: move it away or fix notes_dir")
+        if stat_mod.S_ISDIR(st.st_mode):  # a folder walk() could not open
+            try:
+                os.scandir(path).close()
+                why = "could not be opened"
+            except OSError as e:
+                why = e.strerror or str(e)
+            return 0, 0.0, "p", "", ("p", f"folder cannot be read ({why}): the notes in it are not listed; "
+                                          "check its permissions")
         try:
             data = parse.read_note_bytes(path, self.max_bytes)
             p = parse.parse_text(data)

@@ -244,6 +244,9 @@ class NoteStore:
         if len(matches) == 1:
             return self._row_note(snap, by_id[matches[0]])
         if not matches:
+            for i, f in enumerate(snap.flags):  # a problem file named exactly: say what is wrong with it
+                if f == "p" and key in (snap.rels[i], strip_suffix(snap.rels[i])):
+                    raise NoteError(self.root / snap.rels[i], snap.record(i)[1])
             raise KeyError(f"no note matches {s!r}: see `journal-tui notes list`")
         shown = ", ".join(matches[:5]) + (", ..." if len(matches) > 5 else "")
         raise KeyError(f"{s!r} matches {len(matches)} notes ({shown}): give more of the id")
@@ -304,14 +307,14 @@ class NoteStore:
         if time_known:
             fm = f"created: {created.isoformat()}\n" + parse.dump_yaml(meta)
         else:
-            fm = f"date: {created:%Y-%m-%d}\n" + parse.dump_yaml(meta)
+            fm = f"date: {created.date().isoformat()}\n" + parse.dump_yaml(meta)
         body = body.replace("\r\n", "\n")
         if body and not body.endswith("\n"):
             body += "\n"
         data = parse.compose(fm, body)
         slug = parse.slugify(title or body)
-        folder = self.root / f"{created:%Y}" / f"{created:%m}"
-        stem = f"{created:%Y-%m-%d-%H%M%S}" if time_known else f"{created:%Y-%m-%d}"
+        folder = self.root / f"{created.year:04d}" / f"{created:%m}"  # strftime %Y does not pad years < 1000
+        stem = f"{created.date().isoformat()}-{created:%H%M%S}" if time_known else created.date().isoformat()
         stem += f"-{slug}" if slug else ""
         for n in range(1, 10_000):
             path = folder / (f"{stem}.md" if n == 1 else f"{stem}-{n}.md")
@@ -389,7 +392,9 @@ class NoteStore:
         if new != data:
             from journal_tui.fsutil import atomic_write_bytes
 
-            atomic_write_bytes(path, new)
+            # a symlinked note is written through the link: replacing the link itself would cut
+            # it off from the file it points at (which would keep the old text)
+            atomic_write_bytes(Path(os.path.realpath(path)) if path.is_symlink() else path, new)
         return self.read(path)
 
     @staticmethod

@@ -118,7 +118,19 @@ def train_command(args, locations) -> int:
     from journal_tui.training.loop import new_run_id
 
     run_id = args.resume or new_run_id()
-    log_handler = _quiet_libraries(locations.logs / f"train-{run_id}.log")
+    try:
+        log_handler = _quiet_libraries(locations.logs / f"train-{run_id}.log")
+    except OSError as e:  # an unwritable home: an error event, not a traceback
+        events.emit("error", kind="bad_setting",
+                    message=f"cannot write the training log in {locations.logs}: {e.strerror or e}",
+                    hint="Check that your journal-tui home is writable (or pick another with --home).")
+        events.close()
+        if saved_fd is not None:
+            real_stdout.flush()
+            os.dup2(saved_fd, 1)
+            os.close(saved_fd)
+            sys.stdout = sys.__stdout__
+        return 1
     try:
         from journal_tui.training.errors import TrainingError
         from journal_tui.training.loop import TrainSettings, run_training
@@ -197,11 +209,39 @@ class _HumanStream:
     _total = "?"
 
 
+def _unreadable_adapters(locations, listed) -> list:
+    """Adapter folders (named like run ids) that list_adapters skipped: no readable manifest.json."""
+    from pathlib import Path
+
+    from journal_tui.training.adapters import RUN_ID_RE
+
+    root = Path(locations.adapters)
+    if not root.is_dir():
+        return []
+    seen = {i.run_id for i in listed}
+    return sorted(p for p in root.iterdir() if p.is_dir() and RUN_ID_RE.match(p.name) and p.name not in seen)
+
+
+def _not_found(locations, run_id: str, e) -> str:
+    from pathlib import Path
+
+    from journal_tui.training.adapters import RUN_ID_RE
+
+    folder = Path(locations.adapters) / run_id
+    if RUN_ID_RE.match(run_id) and folder.is_dir():
+        return (f"{folder} is not a usable adapter: its manifest.json is missing or cannot be read "
+                "(an interrupted copy, or edited by hand?). Retrain, or delete that folder yourself.")
+    return f"{e.message}. {e.hint}"
+
+
 def adapters_list(args, locations) -> int:
     from journal_tui.training.adapters import list_adapters, read_latest
 
     latest = read_latest(locations)
-    rows = [dict(i.summary(), latest=i.run_id == latest) for i in list_adapters(locations)]
+    infos = list_adapters(locations)
+    rows = [dict(i.summary(), latest=i.run_id == latest) for i in infos]
+    for p in _unreadable_adapters(locations, infos):
+        print(f"journal-tui: {p}: no readable manifest.json, not listed", file=sys.stderr)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
@@ -225,7 +265,7 @@ def adapters_use(args, locations) -> int:
     try:
         info = resolve_adapter(locations, args.run_id)
     except AdapterNotFoundError as e:
-        raise CliError(f"{e.message}. {e.hint}") from e
+        raise CliError(_not_found(locations, args.run_id, e)) from e
     if info is None:
         raise CliError("give a run id (see `journal-tui adapters list`)")
     set_latest(locations, info.run_id)
@@ -243,7 +283,7 @@ def adapters_rm(args, locations) -> int:
     try:
         path, new_latest = remove_adapter(locations, args.run_id, force=args.force)
     except AdapterNotFoundError as e:
-        raise CliError(f"{e.message}. {e.hint}") from e
+        raise CliError(_not_found(locations, args.run_id, e)) from e
     except PermissionError as e:
         raise CliError(str(e)) from e
     print(f"removed {path}" + (f"; latest -> {new_latest}" if new_latest else ""))

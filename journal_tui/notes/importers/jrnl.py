@@ -222,10 +222,12 @@ def _json_entry(src: str, pos: str, e: Any) -> ImportItem | Skipped:
     title, body = e.get("title", ""), e.get("body", "")
     if not isinstance(title, str) or not isinstance(body, str):
         return Skipped(where, "title/body is not text")
-    date_s, time_s = e.get("date"), e.get("time") or "00:00"
+    date_s, time_s = e.get("date"), e.get("time")
     if not isinstance(date_s, str):
         return Skipped(where, "no date")
-    when = parse_header_date(f"{date_s} {time_s}") or parse_header_date(date_s)
+    # no time, or one that does not parse ("25:00"): the day only, not a made-up midnight
+    timed = parse_header_date(f"{date_s} {time_s}") if isinstance(time_s, str) and time_s.strip() else None
+    when = timed or parse_header_date(date_s)
     if when is None:
         return Skipped(where, f"unparseable date {date_s!r} {time_s!r}")
     text = normalise_text(title + ("\n" + body if body.strip() else ""))
@@ -238,7 +240,7 @@ def _json_entry(src: str, pos: str, e: Any) -> ImportItem | Skipped:
         format="jrnl-json",
         source=src,
         position=pos,
-        created=when.replace(tzinfo=local_tz()),
+        created=timed.replace(tzinfo=local_tz()) if timed else None,
         tags=clean_tags([*tags, *tags_in(text)]),
         starred=e.get("starred") is True,
         raw_sha256=sha256_bytes(json.dumps(e, sort_keys=True, ensure_ascii=False).encode("utf-8")),
