@@ -117,3 +117,25 @@ def test_serve_batch_from_a_file_runs_every_request_then_exits(home, tiny_model_
     assert all(e is not None for e in evs)
     assert [e["id"] for e in evs if e["event"] == "done"] == [0, 1, 2]
     assert evs[0]["event"] == "ready" and evs[0]["adapter"] is None
+
+
+def test_quit_answers_every_queued_draft(home, tiny_model_dir):
+    """Drafts queued behind a quit are answered (finish_reason cancelled), never left hanging."""
+    add_notes(home)
+    srv = Server(home, tiny_model_dir)
+    try:
+        assert srv.next()["event"] == "ready"
+        for i in range(3):
+            srv.send({"cmd": "draft", "date": DAY.isoformat(), "max_new_tokens": 400, "ignore_eos": True, "id": i})
+        srv.send({"cmd": "quit"})
+        assert srv.proc.wait(timeout=TIMEOUT) == 0
+        events = []
+        while (ev := srv.lines.get(timeout=TIMEOUT)) is not None:
+            events.append(ev)
+        answered = {e["id"]: e for e in events if e["event"] in ("done", "error")}
+        assert sorted(answered) == [0, 1, 2], events
+        assert all(e["event"] == "done" for e in answered.values())
+        assert answered[2]["finish_reason"] == "cancelled" and answered[2]["new_tokens"] == 0
+    finally:
+        if srv.proc.poll() is None:
+            srv.proc.kill()

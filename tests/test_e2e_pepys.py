@@ -24,7 +24,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-STEPS = 30
+STEPS = 40
 DRAFTS = 10
 
 
@@ -80,7 +80,7 @@ def test_pepys_import_train_draft_accept(tmp_path, shared_data):
     # 3. train through the same command the app runs
     t0 = time.perf_counter()
     r = cli(home, "train", "--events", "jsonl", "--max-steps", str(STEPS), "--learning-rate", "2e-3",
-            "--token-budget", "1024", "--step-tokens", "1024", "--eval-steps", "15", "--seed", "0")
+            "--token-budget", "1024", "--step-tokens", "1024", "--eval-steps", str(STEPS), "--seed", "0")
     train_s = time.perf_counter() - t0
     evs = events(r.stdout)
     assert r.returncode == 0, (r.stderr[-2000:], evs[-3:])
@@ -90,6 +90,15 @@ def test_pepys_import_train_draft_accept(tmp_path, shared_data):
     best_loss = done["best_eval_loss"]
     run_id = done["run_id"]
     assert (home / "adapters" / "latest").read_text().strip() == run_id
+    start = next(e for e in evs if e["event"] == "start")
+    assert start["quant"] == "none" and start["device"] == "cpu"
+    assert start["target_modules"] == ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    # the GGUF was converted once to a bf16 safetensors folder with its quantizer state cleared
+    adapter_manifest = json.loads((home / "adapters" / run_id / "manifest.json").read_text())
+    assert adapter_manifest["base_model"]["kind"] == "gguf" and len(adapter_manifest["base_model"]["sha256"]) == 64
+    converted = list((home / "cache" / "models").iterdir())
+    assert len(converted) == 1 and (converted[0] / "model.safetensors").exists()
+    assert "quantization_config" not in json.loads((converted[0] / "config.json").read_text())
 
     # 4. three short notes on a held-out day, then 10 seeded drafts from the warm server
     day = eval_days[0]

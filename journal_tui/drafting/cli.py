@@ -201,6 +201,12 @@ def _handle(args, locations, stream) -> int:
 
     events_mode = args.serve or args.events == "jsonl"
     events = EventWriter(stream) if events_mode else _PlainEvents()
+    try:  # library warnings, progress bars and chatter go to logs/draft.log, not the terminal
+        from journal_tui.training.cli import quiet_libraries
+
+        quiet_libraries(locations.logs / "draft.log")
+    except OSError:
+        pass  # an unwritable logs folder must not stop a draft
 
     def fail(exc: BaseException) -> int:
         fields = error_fields(exc)

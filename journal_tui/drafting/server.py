@@ -121,8 +121,26 @@ def serve(engine, locations, defaults: dict, events, *, stdin: IO[str] | None = 
     while True:
         req = requests.get()
         if req is None or quitting.is_set():
+            _cancel_queued(req, requests, out)
             return 0
         cancel.clear()  # a stop sent before this draft started was meant for the previous one
         rid = {"id": req["id"]} if "id" in req else {}
         run_one(engine, locations, req.get("date"), req, defaults, out, cancel=cancel, extra=rid, store=store,
                 ignore_eos=bool(req.get("ignore_eos", False)))
+
+
+def _cancel_queued(req, requests: queue.Queue, out: LockedWriter) -> None:
+    """On ``quit``, answer every draft that was queued but never started with a ``done`` event
+    whose finish_reason is ``cancelled``, so no request goes unanswered."""
+    pending = [req] if req is not None else []
+    while True:
+        try:
+            item = requests.get_nowait()
+        except queue.Empty:
+            break
+        if item is not None:
+            pending.append(item)
+    for item in pending:
+        rid = {"id": item["id"]} if "id" in item else {}
+        out.emit("done", text="", finish_reason="cancelled", new_tokens=0, tokens_per_s=0.0,
+                 day=item.get("date"), **rid)

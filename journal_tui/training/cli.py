@@ -60,7 +60,7 @@ _FLAGS = (
 )
 
 
-def _quiet_libraries(log_path):
+def quiet_libraries(log_path):
     """Send logging, warnings and library progress bars to ``log_path`` instead of the terminal."""
     import logging
 
@@ -119,7 +119,7 @@ def train_command(args, locations) -> int:
 
     run_id = args.resume or new_run_id()
     try:
-        log_handler = _quiet_libraries(locations.logs / f"train-{run_id}.log")
+        log_handler = quiet_libraries(locations.logs / f"train-{run_id}.log")
     except OSError as e:  # an unwritable home: an error event, not a traceback
         events.emit("error", kind="bad_setting",
                     message=f"cannot write the training log in {locations.logs}: {e.strerror or e}",

@@ -89,7 +89,7 @@ def load_rows(datasets_dir: Path) -> tuple[list[dict], list[dict]]:
     if not evals:
         raise BadDatasetError(
             f"{Path(datasets_dir) / 'eval.jsonl'}: no examples (eval loss is what keeps the best adapter)",
-            "Write more notes, or lower [dataset] eval_fraction's minimum, then `journal-tui dataset build`.",
+            "Write notes on at least two days (one is held out for eval_loss), then `journal-tui dataset build`.",
         )
     return train, evals
 

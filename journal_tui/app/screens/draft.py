@@ -165,6 +165,15 @@ class DraftPane(Vertical):
         self._set_state("starting")
         self._timer.resume()
 
+    def _focus_finished_draft(self) -> None:
+        """Put the cursor in the finished draft, so it can be edited and ctrl+s accepts it, unless
+        the person is typing elsewhere (a note, the search box): their focus is never taken."""
+        from textual.widgets import Input, TextArea
+
+        focused = self.app.focused
+        if focused is self.text_area or not isinstance(focused, (Input, TextArea)):
+            self.text_area.focus()
+
     def flush(self) -> None:
         """Move buffered deltas into the TextArea (runs every FLUSH_INTERVAL_S while streaming)."""
         text = self.buffer.drain()
@@ -206,6 +215,7 @@ class DraftPane(Vertical):
             if isinstance(final, str) and (final.strip() or self.finish_reason != "cancelled"):
                 self.text_area.load_text(final)
             self._set_state("done")
+            self._focus_finished_draft()
             if self.day is not None:
                 self.query_one("#draft-title", Static).update(
                     f"Draft of the entry for [b]{self.day.isoformat()} {self.day:%A}[/b]")
