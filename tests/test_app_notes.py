@@ -98,6 +98,10 @@ async def test_search_and_tag_filter(home):
         await pilot.press(*["backspace"] * 12)
         await type_text(pilot, "#food")
         assert app.note_list.listed_paths == [lunch]
+        await pilot.press("enter")  # Enter opens the first match
+        await pilot.pause()
+        assert app.editor_pane.mode == "note" and app.editor_pane.note.path == lunch
+        await pilot.press("ctrl+f")
         await pilot.press(*["backspace"] * 5)
         await type_text(pilot, "nothing-like-this")
         assert app.note_list.listed_paths == []
@@ -160,7 +164,9 @@ async def test_delete_asks_then_moves_to_trash(home):
         trashed = home / "trash" / run.relative_to(home / "notes")
         assert trashed.read_bytes() == original
         assert run not in app.note_list.listed_paths and lunch in app.note_list.listed_paths
-        assert app.editor_pane.mode == "new"
+        # the editor moves on to a neighbouring note rather than a blank page
+        assert app.editor_pane.mode == "note" and app.editor_pane.note.path != run
+        assert app.editor_pane.note.path in app.note_list.listed_paths
 
 
 async def test_failed_write_keeps_text_and_tells_the_user(home, monkeypatch):

@@ -228,7 +228,11 @@ class JournalApp(App[int]):
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self) -> None:
-        self.note_list.focus()
+        """Enter in the search box opens the first match (the list keeps the rest)."""
+        listed = self.note_list.listed_paths
+        first = next((n for n in self.notes if listed and n.path == listed[0]), None)
+        if first is None or not self.open_note(first):
+            self.note_list.focus()
 
     # --- the list ------------------------------------------------------------------------
 
@@ -389,6 +393,7 @@ class JournalApp(App[int]):
             return
         if is_open:
             note = pane.note
+        neighbour = self._neighbour(note.path)
         from journal_tui.notes.store import NoteError
 
         try:
@@ -397,10 +402,23 @@ class JournalApp(App[int]):
             reason = getattr(e, "reason", None) or str(e)
             self.notify(f"Could not move {note.path} to the trash: {reason}", severity="error", markup=False)
             return
+        self.notify(f"Moved to the trash: {trashed}", markup=False, timeout=6)
+        if is_open and neighbour is not None and self.open_note(neighbour):
+            self.refresh_notes(keep=neighbour.path)
+            return
         if is_open:
             pane.start_new(dt.date.today())
-        self.notify(f"Moved to the trash: {trashed}", markup=False, timeout=6)
         self.refresh_notes()
+
+    def _neighbour(self, path: Path) -> Note | None:
+        """The note listed after ``path`` (else before it): what to open once it is deleted."""
+        listed = self.note_list.listed_paths
+        if path not in listed:
+            return None
+        i = listed.index(path)
+        for candidate in listed[i + 1:i + 2] or listed[max(0, i - 1):i]:
+            return next((n for n in self.notes if n.path == candidate), None)
+        return None
 
     def action_open_in_editor(self) -> None:
         from journal_tui.app.external_editor import edit_open_note
