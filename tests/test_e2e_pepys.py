@@ -24,7 +24,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-STEPS = 40
+STEPS = 48
 DRAFTS = 10
 
 
