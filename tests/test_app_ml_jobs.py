@@ -187,7 +187,9 @@ async def test_training_stops_the_warm_draft_server_first(locs, monkeypatch):
         await wait_for(pilot, lambda: panel.draft_pane.state == "done")
         server = panel.jobs.draft.proc
         assert server.poll() is None
-        await pilot.press("t")
+        # the finished draft has the cursor (to edit and accept it), so the chord starts training
+        assert app.focused is panel.draft_pane.text_area
+        await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: panel.train_panel.state == "done" and not panel.jobs.training)
         assert server.poll() == 0  # quit politely before the run started
         assert panel.jobs.draft is None
