@@ -26,7 +26,6 @@ import datetime as dt
 import threading
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen

@@ -173,6 +173,24 @@ def decode_text(data: bytes) -> str:
     return data.decode("utf-8-sig")
 
 
+def json_entries(path: Path, data: bytes, what: str) -> list | Skipped:
+    """The ``entries`` list of a JSON export (jrnl's or Day One's), or a Skipped with the reason
+    (not UTF-8, not valid JSON, no ``entries`` list, or an empty one). ``what`` names the format
+    in the reason, e.g. ``"Day One JSON export"``."""
+    import json
+
+    try:
+        doc = json.loads(decode_text(data))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        return Skipped(str(path), f"not valid JSON ({e})")
+    entries = doc.get("entries") if isinstance(doc, dict) else None
+    if not isinstance(entries, list):
+        return Skipped(str(path), f'not a {what} (no "entries" list)')
+    if not entries:
+        return Skipped(str(path), "export holds no entries")
+    return entries
+
+
 def is_hidden(rel: Path) -> bool:
     return any(part.startswith(".") for part in rel.parts)
 

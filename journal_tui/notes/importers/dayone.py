@@ -31,7 +31,7 @@ from journal_tui.notes.importers import (
     ImportItem,
     Skipped,
     clean_tags,
-    decode_text,
+    json_entries,
     local_tz,
     normalise_text,
     sha256_bytes,
@@ -106,15 +106,9 @@ def looks_like_dayone_json(head: str) -> bool:
 def parse_json_export(path: Path, data: bytes) -> list[ImportItem | Skipped]:
     """A Day One JSON export file."""
     src = str(path)
-    try:
-        doc = json.loads(decode_text(data))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        return [Skipped(src, f"not valid JSON ({e})")]
-    entries = doc.get("entries") if isinstance(doc, dict) else None
-    if not isinstance(entries, list):
-        return [Skipped(src, 'not a Day One JSON export (no "entries" list)')]
-    if not entries:
-        return [Skipped(src, "export holds no entries")]
+    entries = json_entries(path, data, "Day One JSON export")
+    if isinstance(entries, Skipped):
+        return [entries]
     return [_json_entry(src, n, e) for n, e in enumerate(entries, start=1)]
 
 

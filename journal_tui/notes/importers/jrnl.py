@@ -38,6 +38,7 @@ from journal_tui.notes.importers import (
     Skipped,
     clean_tags,
     decode_text,
+    json_entries,
     local_tz,
     normalise_text,
     sha256_bytes,
@@ -199,15 +200,9 @@ def looks_like_jrnl_json(head: str) -> bool:
 def parse_json_export(path: Path, data: bytes) -> list[ImportItem | Skipped]:
     """A ``jrnl --export json`` file."""
     src = str(path)
-    try:
-        doc = json.loads(decode_text(data))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        return [Skipped(src, f"not valid JSON ({e})")]
-    entries = doc.get("entries") if isinstance(doc, dict) else None
-    if not isinstance(entries, list):
-        return [Skipped(src, 'not a jrnl JSON export (no "entries" list)')]
-    if not entries:
-        return [Skipped(src, "export holds no entries")]
+    entries = json_entries(path, data, "jrnl JSON export")
+    if isinstance(entries, Skipped):
+        return [entries]
     out: list[ImportItem | Skipped] = []
     for n, e in enumerate(entries, start=1):
         pos = f"entry {n}"
