@@ -33,3 +33,16 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.skip(f"{SHARED_DATA} is not present")
     return SHARED_DATA
+
+
+@pytest.fixture
+def utc_machine(monkeypatch):
+    """Run the test with the process time zone set to UTC (sources without a zone are read in
+    the machine's local zone)."""
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

@@ -17,15 +17,8 @@ from journal_tui.notes.importers.dayone import unescape_markdown
 from test_import_sources import snapshot
 
 
-@pytest.fixture(autouse=True)
-def utc_machine(monkeypatch):
-    import time
-
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+# jrnl and one .doentry carry no time zone and are read in the machine's: pin it to UTC
+pytestmark = pytest.mark.usefixtures("utc_machine")
 
 
 def imp(capsys, home: Path, *args: str) -> tuple[int, dict | str, str]:

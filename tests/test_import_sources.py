@@ -46,16 +46,8 @@ def store_notes(home: Path):
     return res.notes
 
 
-@pytest.fixture(autouse=True)
-def utc_machine(monkeypatch):
-    """Sources without a time zone (jrnl, one .doentry) are read in the machine's zone: pin it."""
-    import time
-
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+# jrnl and one .doentry carry no time zone and are read in the machine's: pin it to UTC
+pytestmark = pytest.mark.usefixtures("utc_machine")
 
 
 def test_pepys_366_days_as_entries(shared_data, tmp_path, capsys):
