@@ -18,10 +18,11 @@ from journal_tui.locations import Locations
 DRAFT_DAY = dt.date(2026, 11, 23)
 
 
-def write_config(home: Path, model: str, *, max_steps: int = 6, max_new_tokens: int = 120) -> None:
+def write_config(home: Path, model: str, *, max_steps: int = 6, max_new_tokens: int = 120,
+                 patience: int = 3) -> None:
     (home / "config.toml").write_text(
         f'[model]\nbase = "{model}"\nquant = "none"\n'
-        f"[train]\nmax_steps = {max_steps}\neval_steps = 2\n"
+        f"[train]\nmax_steps = {max_steps}\neval_steps = 2\npatience = {patience}\n"
         f"[draft]\nmax_new_tokens = {max_new_tokens}\nseed = 1\n",
         encoding="utf-8",
     )

@@ -49,7 +49,8 @@ async def test_t_trains_the_chart_fills_and_the_new_adapter_shows(app_home):
 
 
 async def test_cancel_mid_run_keeps_the_app_and_the_previous_adapter(app_home, tiny_model_dir):
-    write_config(app_home, str(tiny_model_dir), max_steps=5000)
+    # a long run that early stopping cannot end before the cancel arrives
+    write_config(app_home, str(tiny_model_dir), max_steps=5000, patience=5000)
     old = (app_home / "adapters" / "latest").read_text().strip()
     old_files = sorted(p.name for p in (app_home / "adapters" / old).iterdir())
     app = JournalApp(Locations.resolve(app_home), watch=False)
